@@ -1,0 +1,62 @@
+/**
+ * What the policy decided, as plain data: the routes turn it into an
+ * AdmissionResponse, /preview into JSON, the logger into one line.
+ */
+import type { PatchOperation } from './json-patch.js'
+
+/** Why a request was let through untouched without looking at its images. */
+export type SkipReason =
+  | 'not-pods'
+  | 'operation'
+  | 'subresource'
+  | 'excluded-namespace'
+  | 'mirror-pod'
+  | 'no-new-images'
+
+export interface SecretDecision {
+  readonly name: string
+  /** The registries[] entry that asked for it. */
+  readonly entry: number
+  readonly match: string
+  /** False when the pod already listed it (e.g. from its ServiceAccount). */
+  readonly added: boolean
+}
+
+export interface ImageDecision {
+  /** `spec.containers[0]`, `spec.volumes[1].image`. */
+  readonly field: string
+  readonly name: string
+  /** As written in the pod; only /preview shows it back to its own sender. */
+  readonly image: unknown
+  /** Normalised name the kubelet's keyring sees, e.g. `docker.io/library/nginx`. */
+  readonly registryName: string | undefined
+  readonly canonical: string | undefined
+  /** Why the reference did not parse (fixed text, never the input). */
+  readonly invalid: string | undefined
+  readonly matched: ReadonlyArray<{ readonly index: number, readonly match: string }>
+  readonly secrets: readonly SecretDecision[]
+  /** Whether alwaysPull covers this image. */
+  readonly covered: boolean
+  readonly pullPolicy: { readonly before: unknown, readonly after: unknown }
+}
+
+export interface Denial {
+  readonly code: 403
+  readonly reason: 'Forbidden'
+  readonly message: string
+}
+
+export interface Outcome {
+  readonly allowed: boolean
+  readonly denial: Denial | undefined
+  readonly patch: readonly PatchOperation[]
+  readonly warnings: readonly string[]
+  readonly images: readonly ImageDecision[]
+  readonly skipped: SkipReason | undefined
+  readonly secretsAdded: readonly string[]
+  readonly policiesForced: number
+}
+
+export function skipped (reason: SkipReason): Outcome {
+  return { allowed: true, denial: undefined, patch: [], warnings: [], images: [], skipped: reason, secretsAdded: [], policiesForced: 0 }
+}

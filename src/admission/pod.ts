@@ -1,0 +1,63 @@
+/**
+ * The parts of a Pod pullguard reads, checked on the raw JSON. Mutating
+ * webhooks run before the API server validates the object, so nothing here
+ * may be assumed: a field of the wrong type is a clear PG_NOT_A_POD error, never
+ * a TypeError deep in the policy.
+ */
+import { PullguardError } from '../errors.js'
+
+export type JsonObject = Record<string, unknown>
+
+/** The container lists of a PodSpec, in the order the in-tree visitor walks them (pkg/api/pod VisitContainersWithPath). */
+export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const
+export type ContainerList = typeof CONTAINER_LISTS[number]
+
+export interface Pod {
+  readonly raw: JsonObject
+  readonly spec: JsonObject
+  readonly annotations: Readonly<Record<string, unknown>>
+  readonly name: string
+}
+
+export function isObject (value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Checks the shape of `value` as a Pod; `which` names it in errors (`object`, `oldObject`). */
+export function asPod (value: unknown, which: string): Pod {
+  const fail = (problem: string): never => {
+    throw new PullguardError('PG_NOT_A_POD', `request.${which} is not a Pod: ${problem}`)
+  }
+  if (!isObject(value)) return fail('not a JSON object')
+  if (value.kind !== undefined && value.kind !== 'Pod') return fail(`kind is ${JSON.stringify(value.kind)}`)
+  if (value.apiVersion !== undefined && value.apiVersion !== 'v1') return fail(`apiVersion is ${JSON.stringify(value.apiVersion)}`)
+  const metadata = value.metadata ?? {}
+  if (!isObject(metadata)) return fail('metadata is not an object')
+  const annotations = metadata.annotations ?? {}
+  if (!isObject(annotations)) return fail('metadata.annotations is not an object')
+  const spec = value.spec
+  if (!isObject(spec)) return fail('spec is missing or not an object')
+  if (!Array.isArray(spec.containers)) return fail('spec.containers is missing or not a list')
+  for (const list of [...CONTAINER_LISTS, 'volumes', 'imagePullSecrets']) {
+    const items = spec[list]
+    if (items === undefined || items === null) continue
+    if (!Array.isArray(items)) return fail(`spec.${list} is not a list`)
+    items.forEach((item, i) => { if (!isObject(item)) fail(`spec.${list}[${i}] is not an object`) })
+  }
+  const name = typeof metadata.name === 'string' && metadata.name !== ''
+    ? metadata.name
+    : (typeof metadata.generateName === 'string' ? metadata.generateName : '')
+  return { raw: value, spec, annotations, name }
+}
+
+export function listOf (spec: JsonObject, list: string): readonly JsonObject[] {
+  const items = spec[list]
+  return Array.isArray(items) ? items as JsonObject[] : []
+}
+
+/** Names already in spec.imagePullSecrets (possibly put there by the ServiceAccount admission plugin). */
+export function pullSecretNames (spec: JsonObject): Set<string> {
+  const names = new Set<string>()
+  for (const ref of listOf(spec, 'imagePullSecrets')) if (typeof ref.name === 'string') names.add(ref.name)
+  return names
+}

@@ -1,0 +1,101 @@
+/**
+ * AdmissionReview in, AdmissionReview out (admission.k8s.io/v1 and v1beta1,
+ * which share the fields pullguard uses). The answer is sent in the version
+ * and kind of the request, with its uid echoed, as the API server requires
+ * (staging/src/k8s.io/apiserver/pkg/admission/plugin/webhook/request/admissionreview.go
+ * rejects a response whose uid or version does not match).
+ */
+import { PullguardError } from '../errors.js'
+import { encodePatch } from './json-patch.js'
+import type { Outcome } from './outcome.js'
+import { isObject } from './pod.js'
+import type { AdmissionInput } from './request.js'
+
+export const REVIEW_VERSIONS: readonly string[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']
+
+export interface DecodedReview {
+  readonly apiVersion: string
+  readonly input: AdmissionInput
+}
+
+export function decodeReview (body: unknown): DecodedReview {
+  if (!isObject(body)) throw invalid('body is not a JSON object')
+  const apiVersion = body.apiVersion
+  if (typeof apiVersion !== 'string' || !REVIEW_VERSIONS.includes(apiVersion)) {
+    throw new PullguardError('PG_REVIEW_UNKNOWN_VERSION',
+      `AdmissionReview apiVersion ${short(apiVersion)} is not supported; send one of ${REVIEW_VERSIONS.join(', ')}`)
+  }
+  if (body.kind !== 'AdmissionReview') throw invalid(`kind is ${short(body.kind)}, expected "AdmissionReview"`)
+  const request = body.request
+  if (!isObject(request)) throw invalid('request is missing or not an object')
+  const uid = request.uid
+  if (typeof uid !== 'string' || uid === '') throw invalid('request.uid is missing or empty')
+  const resource = request.resource
+  if (!isObject(resource) || typeof resource.resource !== 'string') throw invalid('request.resource is missing')
+  const operation = request.operation
+  if (typeof operation !== 'string' || operation === '') throw invalid('request.operation is missing')
+  const userInfo = isObject(request.userInfo) ? request.userInfo : {}
+  return {
+    apiVersion,
+    input: {
+      uid,
+      operation,
+      namespace: optionalString(request.namespace) || namespaceOf(request.object) || namespaceOf(request.oldObject),
+      resource: {
+        group: optionalString(resource.group),
+        version: optionalString(resource.version),
+        resource: resource.resource,
+      },
+      subResource: optionalString(request.subResource),
+      object: request.object,
+      oldObject: request.oldObject,
+      username: optionalString(userInfo.username),
+      dryRun: request.dryRun === true,
+    },
+  }
+}
+
+export interface ReviewResponse {
+  apiVersion: string
+  kind: 'AdmissionReview'
+  response: {
+    uid: string
+    allowed: boolean
+    status?: { code: number, reason: string, message: string }
+    patchType?: 'JSONPatch'
+    patch?: string
+    warnings?: string[]
+  }
+}
+
+/** Named constructor for every outcome: `patchType` appears only together with a patch. */
+export function reviewResponse (review: DecodedReview, outcome: Outcome): ReviewResponse {
+  const response: ReviewResponse['response'] = { uid: review.input.uid, allowed: outcome.allowed }
+  if (outcome.denial !== undefined) {
+    const { code, reason, message } = outcome.denial
+    response.status = { code, reason, message }
+  }
+  if (outcome.allowed && outcome.patch.length > 0) {
+    response.patchType = 'JSONPatch'
+    response.patch = encodePatch(outcome.patch)
+  }
+  if (outcome.warnings.length > 0) response.warnings = [...outcome.warnings]
+  return { apiVersion: review.apiVersion, kind: 'AdmissionReview', response }
+}
+
+function invalid (problem: string): PullguardError {
+  return new PullguardError('PG_REVIEW_INVALID', `not a valid AdmissionReview: ${problem}`)
+}
+
+function optionalString (value: unknown): string {
+  return typeof value === 'string' ? value : ''
+}
+
+function namespaceOf (object: unknown): string {
+  return isObject(object) && isObject(object.metadata) ? optionalString(object.metadata.namespace) : ''
+}
+
+function short (value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text
+}

@@ -1,0 +1,27 @@
+/**
+ * Admission warnings are shown by kubectl on every matching request, so they
+ * stay short and few. The API server truncates long ones and caps the total
+ * (k8s.io/apiserver/pkg/warning: 4 KiB per request by default); we stay well
+ * under: at most MAX_WARNINGS lines of under MAX_WARNING_LENGTH characters.
+ * Callers put only field paths, names from the config and fixed text in them,
+ * never image strings that failed to parse or anything from a Secret.
+ */
+export const MAX_WARNING_LENGTH = 119
+export const MAX_WARNINGS = 10
+
+export class Warnings {
+  private readonly lines: string[] = []
+  private dropped = 0
+
+  add (text: string): void {
+    const line = text.length > MAX_WARNING_LENGTH ? `${text.slice(0, MAX_WARNING_LENGTH - 1)}…` : text
+    if (this.lines.includes(line)) return
+    if (this.lines.length < MAX_WARNINGS - 1) this.lines.push(line)
+    else this.dropped++
+  }
+
+  list (): string[] {
+    if (this.dropped === 0) return [...this.lines]
+    return [...this.lines, `pullguard: ${this.dropped} more warning(s) not shown; see /preview for details`]
+  }
+}

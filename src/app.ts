@@ -1,0 +1,84 @@
+/**
+ * buildApp() and buildHealthApp() assemble the servers; they never listen.
+ * main.ts owns listening, signals and files; tests call these directly.
+ */
+import { fastify, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config/compile.js'
+import { useErrorHandler } from './http/error-handler.js'
+import { useJsonParser } from './http/parsers.js'
+import { healthRoutes } from './routes/health.js'
+import { previewRoutes } from './routes/preview.js'
+import { reviewRoutes } from './routes/review.js'
+
+/**
+ * An AdmissionReview holds the object and, on UPDATE, the oldObject. The API
+ * server accepts request bodies up to 3 MiB (apiserver MaxRequestBodyBytes)
+ * and stores objects up to etcd's 1.5 MiB, so object + oldObject stay under
+ * 6 MiB; 1 MiB more covers the review envelope and JSON re-encoding.
+ * (controller-runtime's webhook server allows the same 7 MiB.)
+ */
+export const BODY_LIMIT = 7 * 1024 * 1024
+
+/**
+ * The API server keeps idle webhook connections for 90 s (net/http
+ * Transport IdleConnTimeout in k8s.io/apiserver's webhook client); closing
+ * them earlier races with a request being sent on them. Webhook calls time out
+ * after at most 30 s (timeoutSeconds ≤ 30), so nothing legitimate takes longer.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 95_000
+export const HEADERS_TIMEOUT_MS = 10_000
+export const REQUEST_TIMEOUT_MS = 30_000
+
+export interface TlsMaterial {
+  readonly key: string | Buffer
+  readonly cert: string | Buffer
+}
+
+export interface AppOptions {
+  /** A function so a reloaded config takes effect on the next request. */
+  readonly config: Config | (() => Config)
+  /** Without it the app speaks plain HTTP (for inject() tests only). */
+  readonly tls?: TlsMaterial | undefined
+  readonly logger?: Logger | undefined
+}
+
+export function buildApp (options: AppOptions): FastifyInstance {
+  const getConfig = typeof options.config === 'function' ? options.config : constant(options.config)
+  const app = fastify({
+    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } }),
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    bodyLimit: BODY_LIMIT,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    disableRequestLogging: true,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS
+  useErrorHandler(app)
+  useJsonParser(app)
+  void app.register(reviewRoutes, { config: getConfig })
+  void app.register(previewRoutes, { config: getConfig })
+  return app
+}
+
+export interface HealthAppOptions {
+  readonly notReady: () => string | undefined
+  readonly logger?: Logger | undefined
+}
+
+export function buildHealthApp (options: HealthAppOptions): FastifyInstance {
+  const app = fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    disableRequestLogging: true,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance
+  useErrorHandler(app)
+  void app.register(healthRoutes, { notReady: options.notReady })
+  return app
+}
+
+function constant<T> (value: T): () => T {
+  return () => value
+}

@@ -1,0 +1,95 @@
+/**
+ * RawConfig → Config: everything the admission hot path needs, prepared once.
+ * Credential keys are parsed and their globs compiled into a Keyring, namespace
+ * globs into matchers; the result is frozen. Every problem is collected so an
+ * operator fixes the file in one go, each naming the field and its value.
+ */
+import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
+import { Keyring } from '../registry/keyring.js'
+import { compileNamespacePattern, secretNameProblem, type NamespaceMatcher } from './names.js'
+import { configError, echo, parseConfigText } from './parse.js'
+import type { AlwaysPullMode, RawConfig } from './schema.js'
+
+export interface RegistryEntry {
+  /** Position in `registries`, for messages and bounded metric labels. */
+  readonly index: number
+  /** The `match` key as written. */
+  readonly match: string
+  readonly key: CredentialKey
+  readonly secrets: readonly string[]
+  /** Undefined: every namespace. */
+  readonly namespaces: readonly string[] | undefined
+  readonly allows: NamespaceMatcher
+}
+
+export interface Config {
+  readonly registries: readonly RegistryEntry[]
+  readonly keyring: Keyring<RegistryEntry>
+  readonly alwaysPull: AlwaysPullMode
+  /** As configured, plus the namespace pullguard runs in. */
+  readonly excludeNamespaces: readonly string[]
+  readonly isExcluded: NamespaceMatcher
+}
+
+export interface ConfigOptions {
+  /** Where the text came from, for messages. */
+  readonly origin: string
+  /** POD_NAMESPACE: pullguard never mutates its own namespace, so it cannot lock itself out. */
+  readonly selfNamespace?: string | undefined
+}
+
+export function loadConfig (text: string, options: ConfigOptions): Config {
+  return compileConfig(parseConfigText(text, options.origin), options)
+}
+
+export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
+  const problems: string[] = []
+  const registries = (raw.registries ?? []).map((entry, index): RegistryEntry | undefined => {
+    const at = `registries[${index}]`
+    const parsed = parseCredentialKey(entry.match)
+    if (!parsed.ok) problems.push(`${at}.match: ${parsed.error}`)
+    entry.secrets.forEach((name, i) => {
+      const problem = secretNameProblem(name)
+      if (problem !== undefined) problems.push(`${at}.secrets[${i}]: ${echo(name)} ${problem}`)
+    })
+    const allows = compilePatterns(entry.namespaces, `${at}.namespaces`, problems) ?? everyNamespace
+    if (!parsed.ok) return undefined
+    return Object.freeze({
+      index,
+      match: entry.match,
+      key: parsed.key,
+      secrets: Object.freeze([...new Set(entry.secrets)]),
+      namespaces: entry.namespaces === undefined ? undefined : Object.freeze([...entry.namespaces]),
+      allows,
+    })
+  })
+  const excluded = [...(raw.excludeNamespaces ?? [])]
+  const isConfiguredExcluded = compilePatterns(excluded, 'excludeNamespaces', problems) ?? noNamespace
+  if (problems.length > 0) throw configError(options.origin, problems)
+
+  const self = options.selfNamespace
+  if (self !== undefined && self !== '' && !excluded.includes(self)) excluded.push(self)
+  const entries = registries.filter((e): e is RegistryEntry => e !== undefined)
+  return Object.freeze({
+    registries: Object.freeze(entries),
+    keyring: new Keyring(entries.map((value) => ({ key: value.key, value }))),
+    alwaysPull: raw.alwaysPull ?? 'off',
+    excludeNamespaces: Object.freeze(excluded),
+    isExcluded: (namespace: string) => namespace === self || isConfiguredExcluded(namespace),
+  })
+}
+
+const everyNamespace: NamespaceMatcher = () => true
+const noNamespace: NamespaceMatcher = () => false
+
+function compilePatterns (patterns: readonly string[] | undefined, at: string, problems: string[]): NamespaceMatcher | undefined {
+  if (patterns === undefined) return undefined
+  const matchers: NamespaceMatcher[] = []
+  patterns.forEach((pattern, i) => {
+    const compiled = compileNamespacePattern(pattern)
+    if (typeof compiled === 'string') problems.push(`${at}[${i}]: ${echo(pattern)} ${compiled}`)
+    else matchers.push(compiled)
+  })
+  const exact = new Set(patterns)
+  return (namespace) => exact.has(namespace) || matchers.some((m) => m(namespace))
+}

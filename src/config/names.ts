@@ -1,0 +1,48 @@
+/**
+ * Kubernetes object-name rules the config has to respect, so that a typo is
+ * caught at start-up instead of producing a pod the API server rejects.
+ * See k8s.io/apimachinery/pkg/util/validation/validation.go.
+ */
+import { compileGoGlob, hasGlobMeta, GlobSyntaxError } from '../registry/go-glob.js'
+
+// IsDNS1123Subdomain: Secret names (and so imagePullSecrets[].name).
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const DNS1123_SUBDOMAIN_MAX = 253
+// IsDNS1123Label: namespace names.
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const DNS1123_LABEL_MAX = 63
+// Characters a namespace glob may use besides Go filepath.Match syntax.
+const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^!]+$/
+
+/** Returns why `name` is not a valid Secret name, or undefined when it is. */
+export function secretNameProblem (name: string): string | undefined {
+  if (name.length > DNS1123_SUBDOMAIN_MAX) return `is longer than ${DNS1123_SUBDOMAIN_MAX} characters`
+  if (!DNS1123_SUBDOMAIN.test(name)) {
+    return 'is not a valid Secret name (RFC 1123 subdomain: lowercase letters, digits, \'-\' and \'.\')'
+  }
+  return undefined
+}
+
+export type NamespaceMatcher = (namespace: string) => boolean
+
+/**
+ * Compiles a namespace name or Go-style glob (`team-b*`, `dev-?`, `[ab]-ci`).
+ * Returns a problem string for names no namespace could have.
+ */
+export function compileNamespacePattern (pattern: string): NamespaceMatcher | string {
+  if (!hasGlobMeta(pattern)) {
+    if (pattern.length > DNS1123_LABEL_MAX || !DNS1123_LABEL.test(pattern)) {
+      return 'is not a valid namespace name (RFC 1123 label) nor a glob'
+    }
+    return (namespace) => namespace === pattern
+  }
+  if (!NAMESPACE_GLOB_CHARS.test(pattern)) {
+    return 'is a glob with characters no namespace name can contain'
+  }
+  try {
+    return compileGoGlob(pattern)
+  } catch (err) {
+    if (err instanceof GlobSyntaxError) return 'is a malformed glob'
+    throw err
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * JSON Schema of the config file. It checks structure only (types, enums,
+ * required and unknown keys); what a value means (a credential key, a Secret
+ * name, a namespace glob) is checked by compile.ts, which can say why a value is
+ * wrong in Kubernetes terms.
+ */
+export const ALWAYS_PULL_MODES = ['off', 'all', 'private'] as const
+export type AlwaysPullMode = typeof ALWAYS_PULL_MODES[number]
+
+export interface RawRegistryEntry {
+  match: string
+  secrets: string[]
+  namespaces?: string[]
+}
+
+export interface RawConfig {
+  registries?: RawRegistryEntry[]
+  alwaysPull?: AlwaysPullMode
+  excludeNamespaces?: string[]
+}
+
+const stringList = {
+  type: 'array',
+  items: { type: 'string' },
+} as const
+
+export const configSchema = {
+  $id: 'https://pullguard.dev/schemas/config.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    registries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['match', 'secrets'],
+        properties: {
+          match: { type: 'string', minLength: 1 },
+          secrets: { ...stringList, minItems: 1 },
+          namespaces: { ...stringList, minItems: 1 },
+        },
+      },
+    },
+    alwaysPull: { enum: [...ALWAYS_PULL_MODES] },
+    excludeNamespaces: stringList,
+  },
+} as const

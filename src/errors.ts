@@ -1,0 +1,68 @@
+/**
+ * The one catalogue of pullguard's errors: a stable code an operator can grep
+ * for, an HTTP status, and a message. Messages never carry request bodies,
+ * image strings that failed to parse, or anything read from a Secret: the
+ * caller passes only field paths and short, operator-authored values.
+ * (Shape borrowed from fastify's lib/errors.js.)
+ */
+export type ErrorCode =
+  | 'PG_CONFIG_INVALID'
+  | 'PG_CONFIG_UNREADABLE'
+  | 'PG_BODY_INVALID_JSON'
+  | 'PG_BODY_INVALID_YAML'
+  | 'PG_BODY_EMPTY'
+  | 'PG_BODY_TOO_LARGE'
+  | 'PG_BODY_TOO_DEEP'
+  | 'PG_BODY_FORBIDDEN_KEY'
+  | 'PG_UNSUPPORTED_MEDIA_TYPE'
+  | 'PG_REVIEW_INVALID'
+  | 'PG_REVIEW_UNKNOWN_VERSION'
+  | 'PG_NOT_A_POD'
+  | 'PG_BAD_QUERY'
+  | 'PG_BAD_REQUEST'
+  | 'PG_NOT_FOUND'
+  | 'PG_INTERNAL'
+
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  PG_CONFIG_INVALID: 500,
+  PG_CONFIG_UNREADABLE: 500,
+  PG_BODY_INVALID_JSON: 400,
+  PG_BODY_INVALID_YAML: 400,
+  PG_BODY_EMPTY: 400,
+  PG_BODY_TOO_LARGE: 413,
+  PG_BODY_TOO_DEEP: 400,
+  PG_BODY_FORBIDDEN_KEY: 400,
+  PG_UNSUPPORTED_MEDIA_TYPE: 415,
+  PG_REVIEW_INVALID: 400,
+  PG_REVIEW_UNKNOWN_VERSION: 400,
+  PG_NOT_A_POD: 400,
+  PG_BAD_QUERY: 400,
+  PG_BAD_REQUEST: 400,
+  PG_NOT_FOUND: 404,
+  PG_INTERNAL: 500,
+}
+
+export class PullguardError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+
+  constructor (code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'PullguardError'
+    this.code = code
+    this.statusCode = STATUS[code]
+  }
+}
+
+export function isPullguardError (err: unknown): err is PullguardError {
+  return err instanceof PullguardError
+}
+
+/** The JSON body every error response has: `{ "error": { code, message, statusCode } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode, message: string, statusCode: number }
+}
+
+export function errorBody (err: PullguardError): ErrorBody {
+  return { error: { code: err.code, message: err.message, statusCode: err.statusCode } }
+}

@@ -1,0 +1,71 @@
+/**
+ * Body parsers. Messages say what is wrong and where, never quote the body:
+ * a stray .dockerconfigjson pasted into /preview must not come back in an
+ * error or a log line.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { parseAllDocuments } from 'yaml'
+import { PullguardError } from '../errors.js'
+import { guardBody } from './body-guard.js'
+
+export const JSON_TYPES = ['application/json'] as const
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const
+
+export function parseJsonBody (text: string): unknown {
+  if (text.trim() === '') throw new PullguardError('PG_BODY_EMPTY', 'body is empty; send a JSON document')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    // V8's SyntaxError quotes the input; keep only the position.
+    const position = /position (\d+)/.exec(String((err as Error).message))?.[1]
+    throw new PullguardError('PG_BODY_INVALID_JSON', `body is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`)
+  }
+  guardBody(value)
+  return value
+}
+
+export function parseYamlBody (text: string): unknown {
+  if (text.trim() === '') throw new PullguardError('PG_BODY_EMPTY', 'body is empty; send a YAML or JSON document')
+  // YAML 1.2 core schema (no `on`/`off` booleans), duplicate keys rejected,
+  // aliases capped against "billion laughs" expansion.
+  const docs = parseAllDocuments(text, { schema: 'core', uniqueKeys: true, prettyErrors: false })
+  const list = Array.isArray(docs) ? docs : []
+  if (list.length !== 1) throw new PullguardError('PG_BODY_INVALID_YAML', `body holds ${list.length} YAML documents; send exactly one`)
+  const doc = list[0]!
+  const error = doc.errors[0]
+  if (error !== undefined) {
+    const at = error.linePos?.[0]
+    throw new PullguardError('PG_BODY_INVALID_YAML', `body is not valid YAML (${error.code}${at === undefined ? '' : ` at line ${at.line}, column ${at.col}`})`)
+  }
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: 100 })
+  } catch {
+    throw new PullguardError('PG_BODY_INVALID_YAML', 'body is not valid YAML (alias expansion limit exceeded)')
+  }
+  guardBody(value)
+  return value
+}
+
+type Parse = (text: string) => unknown
+
+function register (app: FastifyInstance, types: readonly string[], parse: Parse): void {
+  app.addContentTypeParser([...types], { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done) => {
+    try {
+      done(null, parse(typeof body === 'string' ? body : body.toString('utf8')))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+}
+
+/** Replaces fastify's JSON parser with ours (same limits, our errors, the body guard). */
+export function useJsonParser (app: FastifyInstance): void {
+  app.removeAllContentTypeParsers()
+  register(app, JSON_TYPES, parseJsonBody)
+}
+
+export function useYamlParser (app: FastifyInstance): void {
+  register(app, YAML_TYPES, parseYamlBody)
+}

@@ -1,0 +1,71 @@
+/**
+ * Process settings from flags and environment, checked once at start-up.
+ * Precedence for the config file: --config, then PULLGUARD_CONFIG, then the
+ * example config shipped in the repo (so `npm start` works on a fresh clone).
+ */
+import { parseArgs } from 'node:util'
+import { PullguardError } from './errors.js'
+
+export interface Settings {
+  readonly configFile: string
+  readonly configIsExample: boolean
+  readonly port: number
+  readonly healthPort: number
+  readonly host: string
+  /** Undefined: use (and if needed generate) dev certificates in certs/. */
+  readonly tls: { readonly certFile: string, readonly keyFile: string } | undefined
+  readonly devCertDir: string
+  readonly selfNamespace: string | undefined
+  readonly logLevel: string
+}
+
+export const DEFAULT_PORT = 8443
+export const DEFAULT_HEALTH_PORT = 9090
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function readSettings (argv: readonly string[], env: Readonly<Record<string, string | undefined>>, exampleConfig: string): Settings {
+  let values: { config?: string | undefined }
+  try {
+    values = parseArgs({ args: [...argv], options: { config: { type: 'string' } }, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE]`)
+  }
+  const configFile = nonEmpty(values.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
+  const certFile = nonEmpty(env.TLS_CERT_FILE)
+  const keyFile = nonEmpty(env.TLS_KEY_FILE)
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw settingsError('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither (to use generated dev certificates)')
+  }
+  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
+  const port = portFrom(env, 'PORT', DEFAULT_PORT)
+  const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
+  if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
+  return {
+    configFile: configFile ?? exampleConfig,
+    configIsExample: configFile === undefined,
+    port,
+    healthPort,
+    host: nonEmpty(env.HOST) ?? '0.0.0.0',
+    tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
+    devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
+    selfNamespace: nonEmpty(env.POD_NAMESPACE),
+    logLevel,
+  }
+}
+
+function portFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN
+  if (!(port >= 0 && port <= 65535)) throw settingsError(`${name}=${JSON.stringify(raw)} is not a TCP port (0-65535)`)
+  return port
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
+}
+
+function settingsError (message: string): PullguardError {
+  return new PullguardError('PG_CONFIG_INVALID', message)
+}

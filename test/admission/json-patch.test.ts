@@ -1,0 +1,55 @@
+import t from 'tap'
+import jsonpatch from 'fast-json-patch'
+import { add, applyPatch, encodePatch, parsePointer, pointer, replace, setMember, type PatchOperation } from '../../src/admission/json-patch.js'
+
+t.test('pointer escapes per RFC 6901 §3 and parsePointer inverts it', async (t) => {
+  const table: Array<[Array<string | number>, string]> = [
+    [['spec', 'containers', 0, 'imagePullPolicy'], '/spec/containers/0/imagePullPolicy'],
+    [['metadata', 'annotations', 'pullguard.dev/x'], '/metadata/annotations/pullguard.dev~1x'],
+    [['a~b', 'c/d~/e'], '/a~0b/c~1d~0~1e'],
+    [['spec', 'imagePullSecrets', '-'], '/spec/imagePullSecrets/-'],
+    [[], ''],
+  ]
+  for (const [tokens, expected] of table) {
+    t.equal(pointer(...tokens), expected)
+    t.same(parsePointer(expected), tokens.map(String))
+  }
+  // `~01` is `~1` unescaped, not `/` (RFC 6901 §4 order).
+  t.same(parsePointer('/~01'), ['~1'])
+})
+
+t.test('setMember uses replace for an existing member, add for a missing one', async (t) => {
+  t.same(setMember({ imagePullPolicy: 'IfNotPresent' }, '/spec/containers/0', 'imagePullPolicy', 'Always'), replace('/spec/containers/0/imagePullPolicy', 'Always'))
+  t.same(setMember({}, '/spec/containers/0', 'imagePullPolicy', 'Always'), add('/spec/containers/0/imagePullPolicy', 'Always'))
+  t.same(setMember({ imagePullPolicy: null }, '/x', 'imagePullPolicy', 'Always').op, 'replace')
+})
+
+t.test('encodePatch is base64 of the JSON array', async (t) => {
+  const ops = [add('/a', 1)]
+  t.same(JSON.parse(Buffer.from(encodePatch(ops), 'base64').toString('utf8')), ops)
+})
+
+t.test('applyPatch agrees with fast-json-patch on the operations we emit', async (t) => {
+  const doc = { spec: { containers: [{ name: 'a' }, { name: 'b', imagePullPolicy: 'Never' }], imagePullSecrets: [{ name: 'x' }] } }
+  const ops: PatchOperation[] = [
+    add('/spec/imagePullSecrets/-', { name: 'y' }),
+    add('/spec/containers/0/imagePullPolicy', 'Always'),
+    replace('/spec/containers/1/imagePullPolicy', 'Always'),
+    add('/spec/imagePullSecrets', [{ name: 'z' }]),
+    add('/spec/containers/1', { name: 'inserted' }),
+  ]
+  const ours = applyPatch(doc, ops)
+  const theirs = jsonpatch.applyPatch(structuredClone(doc), structuredClone(ops) as jsonpatch.Operation[], true, false).newDocument
+  t.same(ours, theirs)
+  t.equal(doc.spec.containers[0]?.name, 'a', 'input untouched')
+  t.notOk('imagePullPolicy' in (doc.spec.containers[0] ?? {}), 'input untouched')
+})
+
+t.test('applyPatch rejects what RFC 6902 rejects', async (t) => {
+  const doc = { spec: { list: [1] } }
+  t.throws(() => applyPatch(doc, [replace('/spec/missing', 1)]), /does not exist/)
+  t.throws(() => applyPatch(doc, [add('/nope/deeper', 1)]), /does not exist/)
+  t.throws(() => applyPatch(doc, [add('/spec/list/5', 1)]), /out of range/)
+  t.throws(() => applyPatch(doc, [replace('/spec/list/1', 1)]), /out of range/)
+  t.throws(() => applyPatch(doc, [add('', 1)]), /root/)
+})

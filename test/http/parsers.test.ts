@@ -1,0 +1,56 @@
+import t from 'tap'
+import { parseJsonBody, parseYamlBody } from '../../src/http/parsers.js'
+import { guardBody, MAX_BODY_DEPTH } from '../../src/http/body-guard.js'
+
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth)
+
+t.test('JSON bodies', async (t) => {
+  t.same(parseJsonBody('{"a":[1,{"b":null}]}'), { a: [1, { b: null }] })
+  const table: Array<[string, string, string]> = [
+    ['empty', '', 'PG_BODY_EMPTY'],
+    ['whitespace', '  \n', 'PG_BODY_EMPTY'],
+    ['truncated', '{"a":', 'PG_BODY_INVALID_JSON'],
+    ['not JSON', 'apiVersion: v1', 'PG_BODY_INVALID_JSON'],
+    ['__proto__ key', '{"request":{"__proto__":{"polluted":true}}}', 'PG_BODY_FORBIDDEN_KEY'],
+    ['constructor.prototype', '{"constructor":{"prototype":{"x":1}}}', 'PG_BODY_FORBIDDEN_KEY'],
+    ['too deep', nested(MAX_BODY_DEPTH + 1), 'PG_BODY_TOO_DEEP'],
+    ['absurdly deep', nested(200_000), 'PG_BODY_TOO_DEEP'],
+  ]
+  for (const [name, text, code] of table) t.throws(() => parseJsonBody(text), { code }, name)
+  t.doesNotThrow(() => parseJsonBody(nested(MAX_BODY_DEPTH)), 'exactly the limit is fine')
+  t.doesNotThrow(() => parseJsonBody('{"constructor":"fine","metadata":{"annotations":{"constructor":"x"}}}'), 'constructor as a plain key is fine')
+  t.equal(({} as Record<string, unknown>).polluted, undefined)
+})
+
+t.test('JSON syntax errors do not quote the body', async (t) => {
+  const err = t.throws(() => parseJsonBody('{"auths":{"ghcr.io":{"auth":"c2VjcmV0OnBhc3N3b3Jk"}} oops')) as Error
+  t.notMatch(err.message, /c2VjcmV0/)
+  t.match(err.message, /at byte \d+/)
+})
+
+t.test('YAML bodies', async (t) => {
+  t.same(parseYamlBody('kind: Pod\nspec:\n  containers: [{name: a, image: nginx}]\n'), { kind: 'Pod', spec: { containers: [{ name: 'a', image: 'nginx' }] } })
+  t.same(parseYamlBody('policy: off\n'), { policy: 'off' }, 'YAML 1.2: off is a string')
+  t.same(parseYamlBody('{"a": 1}'), { a: 1 }, 'JSON is YAML')
+  const table: Array<[string, string, string]> = [
+    ['empty', '', 'PG_BODY_EMPTY'],
+    ['two documents', 'a: 1\n---\nb: 2\n', 'PG_BODY_INVALID_YAML'],
+    ['broken', 'a: [1,\n', 'PG_BODY_INVALID_YAML'],
+    ['duplicate keys', 'a: 1\na: 2\n', 'PG_BODY_INVALID_YAML'],
+    ['__proto__ key', '__proto__:\n  polluted: true\n', 'PG_BODY_FORBIDDEN_KEY'],
+    ['too deep', `a: ${nested(MAX_BODY_DEPTH + 5)}\n`, 'PG_BODY_TOO_DEEP'],
+  ]
+  for (const [name, text, code] of table) t.throws(() => parseYamlBody(text), { code }, name)
+})
+
+t.test('YAML alias bombs are refused, not expanded', async (t) => {
+  const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+  for (let i = 0; i < 10; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)
+  t.throws(() => parseYamlBody(lines.join('\n') + '\n'), { code: 'PG_BODY_INVALID_YAML' })
+})
+
+t.test('guardBody walks iteratively', async (t) => {
+  let deep: unknown = 1
+  for (let i = 0; i < 100_000; i++) deep = { x: deep }
+  t.throws(() => guardBody(deep), { code: 'PG_BODY_TOO_DEEP' })
+})
