@@ -11,8 +11,9 @@ const DNS1123_SUBDOMAIN_MAX = 253
 // IsDNS1123Label: namespace names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const DNS1123_LABEL_MAX = 63
-// Characters a namespace glob may use besides Go filepath.Match syntax.
-const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^!]+$/
+// Characters a namespace glob may use besides Go filepath.Match syntax. Not
+// '!': Go negates a class with '^' only, and '[!a]' would silently mean "'!' or 'a'".
+const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^]+$/
 
 /** Returns why `name` is not a valid Secret name, or undefined when it is. */
 export function secretNameProblem (name: string): string | undefined {

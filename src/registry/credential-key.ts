@@ -1,0 +1,292 @@
+/**
+ * Credential keys (the `auths` keys of a .dockerconfigjson) and how the
+ * kubelet matches them against image names: a faithful port of
+ * BasicDockerKeyring.Add, URLsMatchStr / URLsMatch, SplitURL and
+ * isDefaultRegistryMatch from kubernetes pkg/credentialprovider/keyring.go.
+ *
+ * The key is parsed by hand the way Go's url.Parse reads it (JS `new URL()`
+ * lowercases, punycodes and normalises, and rejects `*` in hosts). Because the
+ * keys are operator configuration, whatever Go would refuse (so the kubelet
+ * would silently ignore), or whatever could never match an image, is rejected
+ * here with a message that quotes the key.
+ */
+import { compileGoGlob, GlobSyntaxError, hasGlobMeta, type GlobMatcher } from './go-glob.js'
+
+export interface CredentialKey {
+  /** The key as configured. */
+  readonly raw: string
+  /** What the kubelet indexes: host[:port] plus the effective path, scheme and /v1/ or /v2/ dropped. */
+  readonly key: string
+  /** The host without port (an IPv6 literal without its brackets). */
+  readonly host: string
+  /** The port, '' when there is none. */
+  readonly port: string
+  /** `host` split on '.': each a Go filepath.Match pattern. */
+  readonly labels: readonly string[]
+  /** The path the image's path must start with (a plain string prefix), e.g. '/acme', or ''. */
+  readonly path: string
+  /** key === 'index.docker.io': the kubelet's Docker Hub fallback credential. */
+  readonly isDefaultRegistry: boolean
+  /** Some label has glob syntax (else each label matches only itself). */
+  readonly hostHasGlob: boolean
+  /** One compiled matcher per label. */
+  readonly labelMatchers: readonly GlobMatcher[]
+}
+
+export type CredentialKeyResult =
+  | { readonly ok: true, readonly key: CredentialKey }
+  | { readonly ok: false, readonly error: string }
+
+/** Where an image is pulled from, split the way the kubelet splits it. */
+export interface ImageLocation {
+  readonly host: string
+  readonly port: string
+  readonly labels: readonly string[]
+  readonly path: string
+}
+
+export const DEFAULT_REGISTRY_KEY = 'index.docker.io'
+
+/** Parses and validates one credential key the way BasicDockerKeyring.Add normalises it. */
+export function parseCredentialKey (raw: string): CredentialKeyResult {
+  const bad = (what: string): CredentialKeyResult => ({ ok: false, error: `credential key ${quote(raw)} ${what}` })
+
+  if (raw.length === 0) return bad('is empty')
+  if (/[\s\u0000-\u001f\u007f]/u.test(raw)) return bad('contains whitespace or a control character')
+
+  // Add: prefix https:// unless it has http:// or https:// (case-sensitively, as Go's HasPrefix).
+  let rest = raw
+  if (rest.startsWith('https://')) rest = rest.slice(8)
+  else if (rest.startsWith('http://')) rest = rest.slice(7)
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(rest)) {
+    return bad('has an unsupported scheme: only a lowercase http:// or https:// prefix is recognised')
+  }
+  if (rest.includes('#')) return bad("has a URL fragment ('#')")
+  if (rest.includes('?')) {
+    return bad("has a URL query ('?'); '?' cannot be used as a wildcard because it starts the query of the URL the key is parsed as")
+  }
+
+  const slash = rest.indexOf('/')
+  const authority = slash < 0 ? rest : rest.slice(0, slash)
+  const rawPath = slash < 0 ? '' : rest.slice(slash)
+  if (authority.includes('@')) {
+    // Never echo this key: the part before '@' is a credential.
+    return { ok: false, error: "credential key has user info ('user@host'); credentials belong in the Secret, not in the key (key not shown)" }
+  }
+  if (rest.includes('%')) return bad("contains percent-encoding ('%'), which is not supported")
+  if (authority.length === 0) return bad('has an empty host')
+
+  const split = splitKeyAuthority(authority)
+  if (typeof split === 'string') return bad(split)
+  const { host, port } = split
+
+  if (/[*?[]/.test(rawPath)) {
+    return bad("has a wildcard in the path: '*', '?' and '[' are only supported in host labels (the path is a plain prefix)")
+  }
+
+  const labels = host.split('.')
+  if (labels.includes('')) {
+    return bad("has an empty label in the host (a leading, trailing or doubled '.'), which no image host has, so the key would never match")
+  }
+  const labelMatchers: GlobMatcher[] = []
+  for (const label of labels) {
+    try {
+      labelMatchers.push(compileGoGlob(label))
+    } catch (err) {
+      if (err instanceof GlobSyntaxError) return bad(`has a malformed glob in host label ${quote(label)}: ${err.reason}`)
+      throw err
+    }
+  }
+
+  // Add: a leading /v1/ or /v2/ is the registry API, not a repository path.
+  let path = rawPath
+  if (path.startsWith('/v2/') || path.startsWith('/v1/')) path = path.slice(3)
+  if (path === '/') path = ''
+  const key = authority + path
+
+  return {
+    ok: true,
+    key: Object.freeze({
+      raw,
+      key,
+      host,
+      port,
+      labels: Object.freeze(labels),
+      path,
+      isDefaultRegistry: key === DEFAULT_REGISTRY_KEY,
+      hostHasGlob: labels.some(hasGlobMeta),
+      labelMatchers: Object.freeze(labelMatchers),
+    }),
+  }
+}
+
+/**
+ * Splits a key's host[:port] as Go's url.Parse and net.SplitHostPort would,
+ * or says why the key is refused.
+ */
+function splitKeyAuthority (authority: string): { host: string, port: string } | string {
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']')
+    if (close < 0) return "has an unterminated IPv6 literal (missing ']')"
+    const inner = authority.slice(1, close)
+    const after = authority.slice(close + 1)
+    if (!/^[0-9A-Fa-f:.]+$/.test(inner) || !inner.includes(':')) {
+      return `has an invalid IPv6 literal ${quote(`[${inner}]`)} (a host starting with '[' must be a bracketed IPv6 address, not a glob)`
+    }
+    if (after === '') {
+      return 'has a bracketed IPv6 host without a port: the kubelet cannot split it and would read it as a glob character class, so the key would never match'
+    }
+    if (!after.startsWith(':')) return `has unexpected text ${quote(after)} after the IPv6 literal`
+    const problem = portProblem(after.slice(1))
+    if (problem !== undefined) return problem
+    return { host: inner, port: after.slice(1) }
+  }
+
+  const colon = authority.lastIndexOf(':')
+  const host = colon < 0 ? authority : authority.slice(0, colon)
+  const port = colon < 0 ? '' : authority.slice(colon + 1)
+  if (host.length === 0) return 'has an empty host'
+  if (host.includes(':')) return "has too many colons in the host (an IPv6 address must be in brackets: '[::1]:5000')"
+  if (colon >= 0) {
+    const problem = portProblem(port)
+    if (problem !== undefined) return problem
+  }
+  const invalid = invalidHostCharacter(host)
+  if (invalid !== undefined) {
+    const why = invalid === '^'
+      ? " (so negated classes '[^...]' cannot be used in a host)"
+      : invalid === '\\' ? ' (so escapes cannot be used in a host)' : ''
+    return `has the character ${quote(invalid)} in the host, which Go's URL parser (and so the kubelet) rejects${why}`
+  }
+  if (colon >= 0 && (host.includes('[') || host.includes(']'))) {
+    return "uses '[' or ']' in the host together with a port: the kubelet cannot then split off the port, so the key would never match"
+  }
+  return { host, port }
+}
+
+function portProblem (port: string): string | undefined {
+  if (/[*?[\]\\]/.test(port)) return `has a wildcard in the port ${quote(port)}: wildcards are only supported in host labels`
+  if (port.length === 0) return "has an empty port (nothing after ':')"
+  if (!/^[0-9]+$/.test(port)) return `has a non-numeric port ${quote(port)}`
+  return undefined
+}
+
+/**
+ * The first ASCII character Go's url.Parse refuses in a host (it allows
+ * letters, digits, `-._~!$&'()*+,;=:[]<>"` and any non-ASCII byte).
+ */
+function invalidHostCharacter (host: string): string | undefined {
+  const m = /[^A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"\u0080-\u{10ffff}]/u.exec(host)
+  return m === null ? undefined : m[0]
+}
+
+/**
+ * Splits an image name as the kubelet's ParseSchemelessURL + SplitURL do:
+ * host[:port] up to the first '/', the rest is the path; the port is split
+ * with net.SplitHostPort semantics (no port, or an unsplittable host, gives
+ * the whole host and port ''). Undefined where Go's url.Parse would fail, so
+ * the kubelet matches nothing.
+ */
+export function parseImageLocation (imageName: string): ImageLocation | undefined {
+  let s = imageName
+  const hash = s.indexOf('#')
+  if (hash >= 0) s = s.slice(0, hash)
+  const query = s.indexOf('?')
+  if (query >= 0) s = s.slice(0, query)
+  const slash = s.indexOf('/')
+  let hostport = slash < 0 ? s : s.slice(0, slash)
+  const path = slash < 0 ? '' : s.slice(slash)
+  const at = hostport.lastIndexOf('@')
+  if (at >= 0) hostport = hostport.slice(at + 1)
+
+  // url.Parse's own checks on host[:port].
+  if (hostport.startsWith('[')) {
+    const close = hostport.lastIndexOf(']')
+    if (close < 0 || !validOptionalPort(hostport, close + 1)) return undefined
+  } else {
+    const colon = hostport.indexOf(':')
+    if (colon >= 0 && (colon !== hostport.lastIndexOf(':') || !validOptionalPort(hostport, colon))) return undefined
+  }
+
+  const split = splitHostPort(hostport)
+  const host = split === undefined ? hostport : split.host
+  const port = split === undefined ? '' : split.port
+  return { host, port, labels: host.split('.'), path }
+}
+
+/** Go's validOptionalPort on s[from:]: empty, or ':' followed by digits. */
+function validOptionalPort (s: string, from: number): boolean {
+  if (from === s.length) return true
+  if (s.charCodeAt(from) !== 0x3a) return false
+  for (let i = from + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
+}
+
+/** Go's net.SplitHostPort; undefined where it returns an error. */
+export function splitHostPort (hostport: string): { host: string, port: string } | undefined {
+  const i = hostport.lastIndexOf(':')
+  if (i < 0) return undefined // missing port
+  let host: string
+  let j = 0
+  let k = 0
+  if (hostport.startsWith('[')) {
+    const end = hostport.indexOf(']')
+    if (end < 0) return undefined // missing ']'
+    if (end + 1 !== i) return undefined // missing port, or too many colons
+    host = hostport.slice(1, end)
+    j = 1
+    k = end + 1
+  } else {
+    host = hostport.slice(0, i)
+    if (host.includes(':')) return undefined // too many colons
+  }
+  if (hostport.indexOf('[', j) >= 0) return undefined
+  if (hostport.indexOf(']', k) >= 0) return undefined
+  return { host, port: hostport.slice(i + 1) }
+}
+
+/** kubelet URLsMatchStr(key.key, imageName). */
+export function keyMatchesImage (key: CredentialKey, imageName: string): boolean {
+  const location = parseImageLocation(imageName)
+  return location !== undefined && keyMatchesLocation(key, location)
+}
+
+/** kubelet URLsMatch on an image already split by parseImageLocation. */
+export function keyMatchesLocation (key: CredentialKey, location: ImageLocation): boolean {
+  if (key.port !== location.port) return false
+  if (key.labels.length !== location.labels.length) return false
+  // A plain string prefix, exactly as the kubelet: 'ghcr.io/acme' also covers 'ghcr.io/acme-evil/x'.
+  if (!location.path.startsWith(key.path)) return false
+  return labelsMatch(key, location.labels)
+}
+
+/** Every label of the image matches the key's glob for it (same count assumed). */
+export function labelsMatch (key: CredentialKey, labels: readonly string[]): boolean {
+  const matchers = key.labelMatchers
+  for (let i = 0; i < matchers.length; i++) {
+    if (!matchers[i]!(labels[i]!)) return false
+  }
+  return true
+}
+
+/**
+ * keyring.go isDefaultRegistryMatch: would the image be pulled from Docker
+ * Hub, judging by its first path component.
+ */
+export function isDefaultRegistryMatch (imageName: string): boolean {
+  const slash = imageName.indexOf('/')
+  const first = slash < 0 ? imageName : imageName.slice(0, slash)
+  if (first.length === 0) return false
+  if (slash < 0) return true // e.g. "ubuntu"
+  if (first === 'docker.io' || first === 'index.docker.io') return true
+  // Docker reads a first component with '.' or ':' as a registry host.
+  return !first.includes('.') && !first.includes(':')
+}
+
+function quote (s: string): string {
+  const text = JSON.stringify(s)
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}

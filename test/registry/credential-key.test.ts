@@ -1,0 +1,319 @@
+import t from 'tap'
+import {
+  isDefaultRegistryMatch,
+  keyMatchesImage,
+  parseCredentialKey,
+  parseImageLocation,
+  splitHostPort,
+  type CredentialKey,
+} from '../../src/registry/credential-key.js'
+
+function mustParse (raw: string): CredentialKey {
+  const parsed = parseCredentialKey(raw)
+  if (!parsed.ok) throw new Error(`expected ${raw} to parse: ${parsed.error}`)
+  return parsed.key
+}
+
+interface ParseCase {
+  raw: string
+  key: string
+  host: string
+  port: string
+  labels: string[]
+  path: string
+  isDefaultRegistry?: boolean
+  hostHasGlob?: boolean
+}
+
+t.test('parseCredentialKey normalises like BasicDockerKeyring.Add', async (t) => {
+  const cases: ParseCase[] = [
+    { raw: 'https://index.docker.io/v1/', key: 'index.docker.io', host: 'index.docker.io', port: '', labels: ['index', 'docker', 'io'], path: '', isDefaultRegistry: true },
+    { raw: 'index.docker.io', key: 'index.docker.io', host: 'index.docker.io', port: '', labels: ['index', 'docker', 'io'], path: '', isDefaultRegistry: true },
+    { raw: 'https://index.docker.io/v2/', key: 'index.docker.io', host: 'index.docker.io', port: '', labels: ['index', 'docker', 'io'], path: '', isDefaultRegistry: true },
+    { raw: 'docker.io', key: 'docker.io', host: 'docker.io', port: '', labels: ['docker', 'io'], path: '', isDefaultRegistry: false },
+    { raw: 'http://foo.example.com/v2/', key: 'foo.example.com', host: 'foo.example.com', port: '', labels: ['foo', 'example', 'com'], path: '' },
+    { raw: 'foo.example.com/v1/bar', key: 'foo.example.com/bar', host: 'foo.example.com', port: '', labels: ['foo', 'example', 'com'], path: '/bar' },
+    { raw: 'https://quay.io/v1/', key: 'quay.io', host: 'quay.io', port: '', labels: ['quay', 'io'], path: '' },
+    // Only '/v1/' and '/v2/' with the trailing slash are dropped.
+    { raw: 'quay.io/v1', key: 'quay.io/v1', host: 'quay.io', port: '', labels: ['quay', 'io'], path: '/v1' },
+    { raw: 'quay.io/v3/x', key: 'quay.io/v3/x', host: 'quay.io', port: '', labels: ['quay', 'io'], path: '/v3/x' },
+    { raw: 'reg.io/', key: 'reg.io', host: 'reg.io', port: '', labels: ['reg', 'io'], path: '' },
+    { raw: 'reg.io/v2/acme/app/', key: 'reg.io/acme/app/', host: 'reg.io', port: '', labels: ['reg', 'io'], path: '/acme/app/' },
+    { raw: '*.azurecr.io', key: '*.azurecr.io', host: '*.azurecr.io', port: '', labels: ['*', 'azurecr', 'io'], path: '', hostHasGlob: true },
+    { raw: 'https://*.docker.io/v2/', key: '*.docker.io', host: '*.docker.io', port: '', labels: ['*', 'docker', 'io'], path: '', hostHasGlob: true },
+    { raw: 'reg[0-9].example.com', key: 'reg[0-9].example.com', host: 'reg[0-9].example.com', port: '', labels: ['reg[0-9]', 'example', 'com'], path: '', hostHasGlob: true },
+    { raw: 'registry:5000', key: 'registry:5000', host: 'registry', port: '5000', labels: ['registry'], path: '' },
+    { raw: 'localhost:5000/x', key: 'localhost:5000/x', host: 'localhost', port: '5000', labels: ['localhost'], path: '/x' },
+    { raw: '*.kubernetes.io:1111/blah', key: '*.kubernetes.io:1111/blah', host: '*.kubernetes.io', port: '1111', labels: ['*', 'kubernetes', 'io'], path: '/blah', hostHasGlob: true },
+    { raw: '[::1]:5000/ns', key: '[::1]:5000/ns', host: '::1', port: '5000', labels: ['::1'], path: '/ns' },
+    { raw: 'https://[fe80::1]:443/v2/', key: '[fe80::1]:443', host: 'fe80::1', port: '443', labels: ['fe80::1'], path: '' },
+    // Go compares case-sensitively and does not lowercase hosts.
+    { raw: 'Registry.Example.COM/Team', key: 'Registry.Example.COM/Team', host: 'Registry.Example.COM', port: '', labels: ['Registry', 'Example', 'COM'], path: '/Team' },
+    // The path is a plain prefix: '@' or ':' in it are just characters.
+    { raw: 'https://*.docker.io/path:1111', key: '*.docker.io/path:1111', host: '*.docker.io', port: '', labels: ['*', 'docker', 'io'], path: '/path:1111', hostHasGlob: true },
+  ]
+  for (const c of cases) {
+    const parsed = parseCredentialKey(c.raw)
+    if (!parsed.ok) {
+      t.fail(`${c.raw}: ${parsed.error}`)
+      continue
+    }
+    const k = parsed.key
+    t.strictSame(
+      { raw: k.raw, key: k.key, host: k.host, port: k.port, labels: [...k.labels], path: k.path },
+      { raw: c.raw, key: c.key, host: c.host, port: c.port, labels: c.labels, path: c.path },
+      c.raw,
+    )
+    t.equal(k.isDefaultRegistry, c.isDefaultRegistry ?? false, `${c.raw}: isDefaultRegistry`)
+    t.equal(k.hostHasGlob, c.hostHasGlob ?? false, `${c.raw}: hostHasGlob`)
+    t.equal(k.labelMatchers.length, k.labels.length, `${c.raw}: one matcher per label`)
+    t.ok(Object.isFrozen(k), `${c.raw}: frozen`)
+  }
+})
+
+t.test('parseCredentialKey rejects bad keys, quoting them and saying why', async (t) => {
+  const cases: ReadonlyArray<readonly [string, RegExp]> = [
+    ['', /empty/],
+    ['user@reg.io', /user info/],
+    ['https://user:secret@reg.io/v2/', /user info/],
+    ['reg.io?x=1', /query/],
+    ['reg?.io', /query.*wildcard/],
+    ['reg.io#frag', /fragment/],
+    ['/acme', /empty host/],
+    ['https://', /empty host/],
+    ['http:///x', /empty host/],
+    [':5000', /empty host/],
+    ['reg.io:*', /wildcard in the port/],
+    ['reg.io:50[0-9]0', /wildcard in the port/],
+    ['reg.io:5?00', /query/],
+    ['reg.io/*/app', /wildcard in the path/],
+    ['reg.io/a[b]', /wildcard in the path/],
+    ['reg.io/v2/*', /wildcard in the path/],
+    ['reg[.io', /malformed glob in host label "reg\["/],
+    ['[]x.reg.io:5000', /IPv6/],
+    ['a[]b.reg.io', /malformed glob in host label "a\[\]b"/],
+    ['reg.[z-a-b].io', /malformed glob/],
+    ['reg.io:abc', /non-numeric port "abc"/],
+    ['reg.io:', /empty port/],
+    ['reg.io:-1', /non-numeric port/],
+    ['reg .io', /whitespace/],
+    [' reg.io', /whitespace/],
+    ['reg.io\t', /whitespace/],
+    ['reg.io\n', /whitespace/],
+    ['reg.io/a b', /whitespace/],
+    ['ftp://reg.io', /scheme/],
+    ['HTTPS://reg.io', /scheme/],
+    ['https://http://reg.io', /scheme/],
+    ['reg[^a].io', /"\^".*negated/],
+    ['reg\\*.io', /"\\\\".*escapes/],
+    ['reg{a}.io', /character "\{"/],
+    ['a:b:5000', /too many colons/],
+    ['[::1]', /IPv6 host without a port/],
+    ['[::1', /unterminated IPv6/],
+    ['[::1]x:5000', /unexpected text/],
+    ['[a-c]reg.io', /IPv6/],
+    ['[::1%25eth0]:5000', /percent/],
+    ['reg[0-9].io:5000', /together with a port/],
+    ['reg.io/%61cme', /percent/],
+    ['reg.io.', /empty label/],
+    ['.reg.io', /empty label/],
+    ['reg..io', /empty label/],
+  ]
+  for (const [raw, why] of cases) {
+    const parsed = parseCredentialKey(raw)
+    if (parsed.ok) {
+      t.fail(`${JSON.stringify(raw)} should be rejected, got key ${parsed.key.key}`)
+      continue
+    }
+    if (raw.includes('@')) {
+      // User info is a credential: the key is never echoed.
+      t.notOk(parsed.error.includes(raw.split('@')[0] ?? raw), `${JSON.stringify(raw)}: error does not echo the user info`)
+    } else {
+      t.ok(parsed.error.includes(JSON.stringify(raw)), `${JSON.stringify(raw)}: error quotes the key: ${parsed.error}`)
+    }
+    t.match(parsed.error, why, `${JSON.stringify(raw)}: says what is wrong`)
+  }
+})
+
+// keyring_test.go TestURLsMatch, TestDockerKeyringForGlob, TestKeyringMiss,
+// TestDockerKeyringLookup and TestIssue3797, plus look-alike hosts, ports, paths and IPv6.
+const matchCases: ReadonlyArray<readonly [string, string, boolean]> = [
+  // TestURLsMatch: no path component
+  ['*.kubernetes.io', 'prefix.kubernetes.io', true],
+  ['prefix.*.io', 'prefix.kubernetes.io', true],
+  ['prefix.kubernetes.*', 'prefix.kubernetes.io', true],
+  ['*-good.kubernetes.io', 'prefix-good.kubernetes.io', true],
+  // with path components
+  ['*.kubernetes.io/blah', 'prefix.kubernetes.io/blah', true],
+  ['prefix.*.io/foo', 'prefix.kubernetes.io/foo/bar', true],
+  // with path components and ports
+  ['*.kubernetes.io:1111/blah', 'prefix.kubernetes.io:1111/blah', true],
+  ['prefix.*.io:1111/foo', 'prefix.kubernetes.io:1111/foo/bar', true],
+  // number of parts mismatch
+  ['*.kubernetes.io', 'kubernetes.io', false],
+  ['*.*.kubernetes.io', 'prefix.kubernetes.io', false],
+  ['*.*.kubernetes.io', 'kubernetes.io', false],
+  ['*kubernetes.io', 'a.kubernetes.io', false],
+  ['*.kubernetes.io', 'a.b.kubernetes.io', false],
+  // number of parts match
+  ['*kubernetes.io', 'kubernetes.io', true],
+  ['*.*.*.kubernetes.io', 'a.b.c.kubernetes.io', true],
+  // some parts mismatch
+  ['kubernetes.io', 'kubernetes.com', false],
+  ['k*.io', 'quay.io', false],
+  // ports mismatch
+  ['*.kubernetes.io:1234/blah', 'prefix.kubernetes.io:1111/blah', false],
+  ['prefix.*.io/foo', 'prefix.kubernetes.io:1111/foo/bar', false],
+
+  // TestDockerKeyringForGlob (image = target + '/foo/bar')
+  ['https://hello.kubernetes.io', 'hello.kubernetes.io/foo/bar', true],
+  ['https://*.docker.io', 'prefix.docker.io/foo/bar', true],
+  ['https://prefix.*.io', 'prefix.docker.io/foo/bar', true],
+  ['https://prefix.docker.*', 'prefix.docker.io/foo/bar', true],
+  ['https://*.docker.io/path', 'prefix.docker.io/path/foo/bar', true],
+  ['https://prefix.*.io/path', 'prefix.docker.io/path/subpath/foo/bar', true],
+  ['https://prefix.docker.*/path', 'prefix.docker.io/path/foo/bar', true],
+  ['https://*.docker.io:8888', 'prefix.docker.io:8888/foo/bar', true],
+  ['https://prefix.*.io:8888', 'prefix.docker.io:8888/foo/bar', true],
+  ['https://prefix.docker.*:8888', 'prefix.docker.io:8888/foo/bar', true],
+  ['https://*.docker.io/path:1111', 'prefix.docker.io/path:1111/foo/bar', true],
+  ['https://*.docker.io/v1/', 'prefix.docker.io/path:1111/foo/bar', true],
+  ['https://*.docker.io/v2/', 'prefix.docker.io/path:1111/foo/bar', true],
+  ['https://prefix.docker.*/path:1111', 'prefix.docker.io/path:1111/foo/bar', true],
+  ['prefix.docker.io:1111', 'prefix.docker.io:1111/path/foo/bar', true],
+  ['*.docker.io:1111', 'prefix.docker.io:1111/path/foo/bar', true],
+
+  // TestKeyringMiss
+  ['https://hello.kubernetes.io', 'world.mesos.org/foo/bar', false],
+  ['https://*.docker.com', 'prefix.docker.io/foo/bar', false],
+  ['https://suffix.*.io', 'prefix.docker.io/foo/bar', false],
+  ['https://prefix.docker.c*', 'prefix.docker.io/foo/bar', false],
+  ['https://prefix.*.io/path:1111', 'prefix.docker.io/path/subpath:1111/foo/bar', false],
+  ['suffix.*.io', 'prefix.docker.io/foo/bar', false],
+
+  // TestDockerKeyringLookup
+  ['bar.example.com/pong', 'bar.example.com/pong', true],
+  ['bar.example.com/pong', 'bar.example.com/ping', false],
+  ['bar.example.com/pong', 'bar.example.com/pongz', true],
+  ['bar.example.com/pong', 'bar.example.com/pong/pang', true],
+  ['bar.example.com/pong', 'bar.example.com', false],
+  ['bar.example.com', 'bar.example.com', true],
+  ['bar.example.com', 'example.com', false],
+  ['bar.example.com', 'foo.example.com', false],
+  // TestIssue3797
+  ['https://quay.io/v1/', 'quay.io', true],
+  ['https://quay.io/v1/', 'quay.io/foo', true],
+  ['https://quay.io/v1/', 'quay.io/foo/bar', true],
+
+  // '[...]' classes ('?' cannot be used: it starts a URL query, see the reject table)
+  ['reg[0-9].example.com', 'reg1.example.com/x', true],
+  ['reg[0-9].example.com', 'rega.example.com/x', false],
+  ['reg[0-9].example.com', 'reg12.example.com/x', false],
+  ['reg[a-c]*.io', 'regbox.io/x', true],
+  ['reg[a-c]*.io', 'regdox.io/x', false],
+
+  // ports are compared as strings, '' ≠ '5000'
+  ['registry:5000', 'registry/x', false],
+  ['registry', 'registry:5000/x', false],
+  ['registry:5000', 'registry:5000/x', true],
+  ['registry:5000', 'registry:5001/x', false],
+  ['registry:05000', 'registry:5000/x', false],
+  ['localhost:5000', 'localhost:5000/x', true],
+  ['localhost', 'localhost:5000/x', false],
+  ['*:5000', 'localhost:5000/x', true],
+
+  // paths: a plain string prefix, exactly as the kubelet
+  ['ghcr.io/acme', 'ghcr.io/acme/app', true],
+  ['ghcr.io/acme', 'ghcr.io/acme-evil/x', true],
+  ['ghcr.io/acme/', 'ghcr.io/acme-evil/x', false],
+  ['ghcr.io/acme', 'ghcr.io/other/x', false],
+  ['ghcr.io/acme', 'ghcr.io', false],
+  ['ghcr.io/acme/app', 'ghcr.io/acme', false],
+
+  // look-alike hosts
+  ['reg.example.com', 'reg.example.com.evil.io/x', false],
+  ['reg.example.com', 'evilreg.example.com/x', false],
+  ['reg.example.com', 'reg.example.co/x', false],
+  ['*.example.com', 'example.com.evil.io/x', false],
+  ['*.example.com', 'a.example.com.evil.io/x', false],
+  ['*.example.com', 'evil-example.com/x', false],
+  ['*.example.com', 'a.example.com/x', true],
+
+  // case-sensitive like Go
+  ['Reg.io', 'reg.io/x', false],
+  ['reg.io', 'Reg.io/x', false],
+
+  // IPv6
+  ['[::1]:5000/ns', '[::1]:5000/ns/app', true],
+  ['[::1]:5000/ns', '[::1]:5001/ns/app', false],
+  ['[::1]:5000/ns', '[::1]/ns/app', false],
+  ['[::1]:5000', '[::2]:5000/x', false],
+  ['[::1]:5000', '[::1]:5000/x', true],
+  ['[fe80::1]:443', '[FE80::1]:443/x', false],
+
+  // Docker Hub: 'docker.io' matches directly; 'index.docker.io' only via the keyring's fallback
+  ['docker.io', 'docker.io/library/nginx', true],
+  ['https://index.docker.io/v1/', 'docker.io/library/nginx', false],
+  ['https://index.docker.io/v1/', 'index.docker.io/library/nginx', true],
+  ['*.docker.io', 'docker.io/library/nginx', false],
+]
+
+t.test('keyMatchesImage = kubelet URLsMatchStr', async (t) => {
+  for (const [raw, image, want] of matchCases) {
+    t.equal(keyMatchesImage(mustParse(raw), image), want, `${raw} vs ${image}`)
+  }
+})
+
+t.test('isDefaultRegistryMatch (keyring_test.go TestIsDefaultRegistryMatch and more)', async (t) => {
+  const cases: ReadonlyArray<readonly [string, boolean]> = [
+    ['foo/bar', true],
+    ['docker.io/foo/bar', true],
+    ['index.docker.io/foo/bar', true],
+    ['foo', true],
+    ['', false],
+    ['registry.tld/foo/bar', false],
+    ['registry:5000/foo/bar', false],
+    ['myhostdocker.io/foo/bar', false],
+    ['docker.io/library/nginx', true],
+    ['ghcr.io/x', false],
+    ['localhost:5000/x', false],
+    // No '.' or ':' in the first component: the kubelet calls it Docker Hub.
+    ['localhost/x', true],
+    ['/x', false],
+    ['[::1]:5000/x', false],
+  ]
+  for (const [image, want] of cases) t.equal(isDefaultRegistryMatch(image), want, JSON.stringify(image))
+})
+
+t.test('splitHostPort = Go net.SplitHostPort', async (t) => {
+  const cases: ReadonlyArray<readonly [string, { host: string, port: string } | undefined]> = [
+    ['[::1]:5000', { host: '::1', port: '5000' }],
+    ['localhost:5000', { host: 'localhost', port: '5000' }],
+    ['localhost', undefined],
+    ['[::1]', undefined],
+    ['::1', undefined],
+    ['a:b:5000', undefined],
+    ['[::1]5000', undefined],
+    ['[::1]:5000:1', undefined],
+    ['[::1:5000', undefined],
+    ['a[b:5000', undefined],
+    ['a]b:5000', undefined],
+    [':5000', { host: '', port: '5000' }],
+    ['host:', { host: 'host', port: '' }],
+    ['reg.io:abc', { host: 'reg.io', port: 'abc' }],
+  ]
+  for (const [input, want] of cases) t.strictSame(splitHostPort(input), want, input)
+})
+
+t.test('parseImageLocation splits like ParseSchemelessURL + SplitURL', async (t) => {
+  const cases: ReadonlyArray<readonly [string, ReturnType<typeof parseImageLocation>]> = [
+    ['docker.io/library/nginx', { host: 'docker.io', port: '', labels: ['docker', 'io'], path: '/library/nginx' }],
+    ['localhost:5000/x', { host: 'localhost', port: '5000', labels: ['localhost'], path: '/x' }],
+    ['[::1]:5000/x', { host: '::1', port: '5000', labels: ['::1'], path: '/x' }],
+    ['[::1]/x', { host: '[::1]', port: '', labels: ['[::1]'], path: '/x' }],
+    ['quay.io', { host: 'quay.io', port: '', labels: ['quay', 'io'], path: '' }],
+    ['reg.io:abc/x', undefined],
+    ['[::1/x', undefined],
+  ]
+  for (const [image, want] of cases) t.strictSame(parseImageLocation(image), want, image)
+})
