@@ -71,7 +71,7 @@ t.test('the webhook over real TLS', async (t) => {
     t.equal(metrics.registryName, 'docker.io/library/nginx')
     t.equal(metrics.canonical, 'docker.io/library/nginx:latest')
     t.same(metrics.matched, [{ index: 3, match: 'https://index.docker.io/v1/' }])
-    t.same(metrics.secrets, [{ name: 'dockerhub-pull', entry: 3, match: 'https://index.docker.io/v1/', added: true }])
+    t.same(metrics.secrets, [{ name: 'dockerhub-pull', source: 'config', entry: 3, match: 'https://index.docker.io/v1/', added: true }])
     const volume = body.images.find((i: Json) => i.field === 'spec.volumes[0].image')
     t.same(volume.pullPolicy, { before: 'IfNotPresent', after: 'Always' })
     t.same(body.validation, { allowed: true })

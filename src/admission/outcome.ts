@@ -3,6 +3,7 @@
  * AdmissionResponse, /preview into JSON, the logger into one line.
  */
 import type { PatchOperation } from './json-patch.js'
+import type { WarningReason } from './warnings.js'
 
 /** Why a request was let through untouched without looking at its images. */
 export type SkipReason =
@@ -15,11 +16,21 @@ export type SkipReason =
 
 export interface SecretDecision {
   readonly name: string
-  /** The registries[] entry that asked for it. */
-  readonly entry: number
-  readonly match: string
-  /** False when the pod already listed it (e.g. from its ServiceAccount). */
+  /** A configured registries[] entry, or a pull Secret found in the namespace. */
+  readonly source: 'config' | 'discovery'
+  /** The registries[] entry that asked for it (config only). */
+  readonly entry: number | undefined
+  readonly match: string | undefined
+  /** False when the pod already listed it (e.g. from its ServiceAccount), or it could not be added. */
   readonly added: boolean
+  /** Why it was not added although needed. */
+  readonly problem: 'missing' | 'malformed' | 'not-mountable' | 'immutable' | undefined
+}
+
+/** A pull-policy field set to Always. */
+export interface ForcedPolicy {
+  readonly list: 'initContainers' | 'containers' | 'ephemeralContainers' | 'volumes'
+  readonly field: string
 }
 
 export interface ImageDecision {
@@ -53,10 +64,13 @@ export interface Outcome {
   readonly warnings: readonly string[]
   readonly images: readonly ImageDecision[]
   readonly skipped: SkipReason | undefined
-  readonly secretsAdded: readonly string[]
-  readonly policiesForced: number
+  /** Secrets this patch adds, in order, with what asked for each. */
+  readonly injected: ReadonlyArray<Pick<SecretDecision, 'name' | 'source' | 'entry'>>
+  readonly forced: readonly ForcedPolicy[]
+  /** One reason per distinct warning (including any not shown). */
+  readonly warningReasons: readonly WarningReason[]
 }
 
 export function skipped (reason: SkipReason): Outcome {
-  return { allowed: true, denial: undefined, patch: [], warnings: [], images: [], skipped: reason, secretsAdded: [], policiesForced: 0 }
+  return { allowed: true, denial: undefined, patch: [], warnings: [], images: [], skipped: reason, injected: [], forced: [], warningReasons: [] }
 }

@@ -1,6 +1,7 @@
 /**
- * The decision: (request, config) → patch, denial, warnings. Pure, so the
- * webhook routes, /preview and the tests call the very same function.
+ * The decision: (request, config, cluster view) → patch, denial, warnings.
+ * Pure, so the webhook routes, /preview and the tests call the very same
+ * function.
  *
  * Enforcement follows the in-tree AlwaysPullImages admission plugin
  * (plugin/pkg/admission/alwayspullimages/admission.go): its point is that on a
@@ -9,54 +10,62 @@
  * Where that plugin has holes we close them: it ignores the
  * pods/ephemeralcontainers subresource and image volumes.
  */
+import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
-import { describeSite, imageSites, policyFieldPath, type ImageSite } from './image-sites.js'
+import { imageSites, policyFieldPath, type ImageSite } from './image-sites.js'
 import { add, pointer, setMember, type PatchOperation } from './json-patch.js'
 import { gate } from './gate.js'
-import { skipped, type Denial, type ImageDecision, type Outcome, type SecretDecision } from './outcome.js'
+import { namespacePolicy } from './namespace-policy.js'
+import { skipped, type Denial, type ForcedPolicy, type ImageDecision, type Outcome, type SecretDecision } from './outcome.js'
+import { describeSite } from './image-sites.js'
 import { listOf, pullSecretNames, type JsonObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
-import { isCovered, neededSecrets, resolveSites, type Resolution } from './resolve.js'
+import { isCovered, resolveSites, type RequestContext, type Resolution } from './resolve.js'
+import { mountableSecrets, secretChoices, warnLacking, warnProblem } from './secrets.js'
 import { Warnings } from './warnings.js'
 
 const ALWAYS = 'Always'
 const MAX_LISTED_VIOLATIONS = 5
 
 /** The mutating webhook: add pull secrets and force Always on CREATE and on new ephemeral containers. */
-export function mutate (input: AdmissionInput, config: Config): Outcome {
+export function mutate (input: AdmissionInput, config: Config, cluster?: ClusterView): Outcome {
   const g = gate(input, config)
   if (g.skip !== undefined) return skipped(g.skip)
-  const warnings = new Warnings()
+  const ctx = context(config, cluster, g.namespace)
   const spec = g.pod.spec
-  if (g.kind === 'update') return checkUpdate(spec, g.oldPod?.spec ?? {}, config, g.namespace, warnings, 'mutate')
+  if (g.kind === 'update') return checkUpdate(spec, g.oldPod?.spec ?? {}, ctx, true)
 
-  // On CREATE every site is ours; on pods/ephemeralcontainers only the new ephemeral containers.
-  const sites = g.kind === 'create' ? imageSites(spec) : newEphemeralSites(spec, g.oldPod?.spec ?? {})
-  const resolutions = resolveSites(sites, config, g.namespace)
+  // On CREATE every site is ours; on pods/ephemeralcontainers only the new
+  // ephemeral containers, and PodSpec.imagePullSecrets is immutable by then:
+  // all we can do about a missing secret is say so.
+  const creating = g.kind === 'create'
+  const sites = creating ? imageSites(spec) : newEphemeralSites(spec, g.oldPod?.spec ?? {})
   const existing = pullSecretNames(spec)
-  // PodSpec.imagePullSecrets is immutable once the pod exists: for a new
-  // ephemeral container all we can do is say what is missing.
-  const canAdd = g.kind === 'create'
-  const adding: string[] = []
+  const mountable = mountableSecrets(spec, ctx)
+  const injected: Array<Pick<SecretDecision, 'name' | 'source' | 'entry'>> = []
+  const forced: ForcedPolicy[] = []
   const policyOps: PatchOperation[] = []
-  const images = resolutions.map((r) => {
-    warnInvalid(r, warnings)
-    const secrets = neededSecrets(r).map(({ name, entry }): SecretDecision => {
-      const present = existing.has(name)
-      if (!present && !adding.includes(name)) {
-        if (canAdd) adding.push(name)
-        else warnings.add(`pullguard: ${describeSite(r.site)} needs pull secret "${name}", which this running pod lacks`)
-      }
-      return { name, entry: entry.index, match: entry.match, added: !present && canAdd }
+  const images = resolveSites(sites, ctx).map((r) => {
+    warnInvalid(r, ctx)
+    const secrets = secretChoices(r, ctx, mountable).map((choice): SecretDecision => {
+      const present = existing.has(choice.name)
+      const problem = present ? undefined : (choice.problem ?? (creating ? undefined : 'immutable'))
+      if (!present && choice.problem !== undefined) warnProblem(choice, ctx, mountable)
+      else if (problem === 'immutable') warnLacking(r, choice.name, ctx)
+      const added = !present && problem === undefined
+      if (added && !injected.some((i) => i.name === choice.name)) injected.push({ name: choice.name, source: choice.source, entry: choice.entry?.index })
+      return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem }
     })
-    const covered = isCovered(config.alwaysPull, r)
-    const forced = covered && r.site.policy !== ALWAYS
-    if (forced) policyOps.push(setMember(r.site.holder, r.site.holderPointer, r.site.policyField, ALWAYS))
-    return decision(r, secrets, covered, forced ? ALWAYS : r.site.policy)
+    const covered = isCovered(ctx.policy.alwaysPull, r)
+    const force = covered && r.site.policy !== ALWAYS
+    if (force) {
+      policyOps.push(setMember(r.site.holder, r.site.holderPointer, r.site.policyField, ALWAYS))
+      forced.push({ list: r.site.list, field: policyFieldPath(r.site) })
+    }
+    return decision(r, secrets, covered, force ? ALWAYS : r.site.policy)
   })
-
-  const patch = [...pullSecretOps(spec, adding), ...policyOps]
-  return { allowed: true, denial: undefined, patch, warnings: warnings.list(), images, skipped: undefined, secretsAdded: adding, policiesForced: policyOps.length }
+  const patch = [...pullSecretOps(spec, injected.map((i) => i.name)), ...policyOps]
+  return { allowed: true, denial: undefined, patch, warnings: ctx.warnings.list(), images, skipped: undefined, injected, forced, warningReasons: ctx.warnings.reasons() }
 }
 
 /**
@@ -64,16 +73,21 @@ export function mutate (input: AdmissionInput, config: Config): Outcome {
  * case a later mutating webhook changed it back, or pullguard's mutating
  * webhook was skipped (failurePolicy: Ignore).
  */
-export function validate (input: AdmissionInput, config: Config): Outcome {
+export function validate (input: AdmissionInput, config: Config, cluster?: ClusterView): Outcome {
   const g = gate(input, config)
   if (g.skip !== undefined) return skipped(g.skip)
+  const ctx = context(config, cluster, g.namespace)
   const spec = g.pod.spec
-  const warnings = new Warnings()
-  if (g.kind === 'update') return checkUpdate(spec, g.oldPod?.spec ?? {}, config, g.namespace, warnings, 'validate')
+  if (g.kind === 'update') return checkUpdate(spec, g.oldPod?.spec ?? {}, ctx, false)
   const sites = g.kind === 'create' ? imageSites(spec) : newEphemeralSites(spec, g.oldPod?.spec ?? {})
-  return enforce(resolveSites(sites, config, g.namespace), config, warnings, g.kind === 'create'
+  return enforce(resolveSites(sites, ctx), ctx, g.kind === 'create'
     ? 'every pulled image must be checked against its registry'
     : 'a new ephemeral container must pull its image with Always')
+}
+
+function context (config: Config, cluster: ClusterView | undefined, namespace: string): RequestContext {
+  const warnings = new Warnings()
+  return { config, cluster, namespace, policy: namespacePolicy(config, cluster, namespace, warnings), warnings }
 }
 
 /**
@@ -82,32 +96,32 @@ export function validate (input: AdmissionInput, config: Config): Outcome {
  * brings no image absent from oldObject passes; unlike it, only containers whose
  * image is new must be Always (an unchanged image pulls nothing).
  */
-function checkUpdate (spec: JsonObject, oldSpec: JsonObject, config: Config, namespace: string, warnings: Warnings, mode: 'mutate' | 'validate'): Outcome {
+function checkUpdate (spec: JsonObject, oldSpec: JsonObject, ctx: RequestContext, warnSecrets: boolean): Outcome {
   const oldImages = new Set(imageSites(oldSpec).map((s) => s.image))
   const sites = imageSites(spec).filter((s) => !oldImages.has(s.image))
   if (sites.length === 0) return skipped('no-new-images')
-  const resolutions = resolveSites(sites, config, namespace)
-  if (mode === 'mutate') {
+  const resolutions = resolveSites(sites, ctx)
+  if (warnSecrets) {
     const present = pullSecretNames(spec)
     for (const r of resolutions) {
-      for (const { name } of neededSecrets(r)) {
-        if (!present.has(name)) warnings.add(`pullguard: ${describeSite(r.site)}: new image needs pull secret "${name}", which the pod lacks`)
+      for (const choice of secretChoices(r, ctx, undefined)) {
+        if (!present.has(choice.name)) warnLacking(r, choice.name, ctx)
       }
     }
   }
-  return enforce(resolutions, config, warnings, 'a new image on a running pod must be pulled with Always; recreate the pod instead')
+  return enforce(resolutions, ctx, 'a new image on a running pod must be pulled with Always; recreate the pod instead')
 }
 
-function enforce (resolutions: readonly Resolution[], config: Config, warnings: Warnings, why: string): Outcome {
+function enforce (resolutions: readonly Resolution[], ctx: RequestContext, why: string): Outcome {
   const violations: string[] = []
   const images = resolutions.map((r) => {
-    warnInvalid(r, warnings)
-    const covered = isCovered(config.alwaysPull, r)
+    warnInvalid(r, ctx)
+    const covered = isCovered(ctx.policy.alwaysPull, r)
     if (covered && r.site.policy !== ALWAYS) violations.push(unsupportedPolicy(r.site))
     return decision(r, [], covered, r.site.policy)
   })
-  const denial = violations.length === 0 ? undefined : deny(violations, config, why)
-  return { allowed: denial === undefined, denial, patch: [], warnings: warnings.list(), images, skipped: undefined, secretsAdded: [], policiesForced: 0 }
+  const denial = violations.length === 0 ? undefined : deny(violations, ctx, why)
+  return { allowed: denial === undefined, denial, patch: [], warnings: ctx.warnings.list(), images, skipped: undefined, injected: [], forced: [], warningReasons: ctx.warnings.reasons() }
 }
 
 /** Ephemeral containers are identified by name and never removed (pods/ephemeralcontainers only appends). */
@@ -130,8 +144,8 @@ function pullSecretOps (spec: JsonObject, names: readonly string[]): PatchOperat
   return names.map((name) => add(pointer('spec', 'imagePullSecrets', '-'), { name }))
 }
 
-function warnInvalid (r: Resolution, warnings: Warnings): void {
-  if (r.invalid !== undefined) warnings.add(`pullguard: ${describeSite(r.site)}: ${r.invalid}; no pull secret added`)
+function warnInvalid (r: Resolution, ctx: RequestContext): void {
+  if (r.invalid !== undefined) ctx.warnings.add('invalid-image', `pullguard: ${describeSite(r.site)}: ${r.invalid}; no pull secret added`)
 }
 
 // The in-tree plugin's message: field.NotSupported(path, value, ["Always"]).
@@ -139,14 +153,14 @@ function unsupportedPolicy (site: ImageSite): string {
   return `${policyFieldPath(site)}: Unsupported value: ${JSON.stringify(site.policy ?? '')}: supported values: "Always"`
 }
 
-function deny (violations: readonly string[], config: Config, why: string): Denial {
+function deny (violations: readonly string[], ctx: RequestContext, why: string): Denial {
   const listed = violations.slice(0, MAX_LISTED_VIOLATIONS)
   const more = violations.length - listed.length
   const tail = more > 0 ? `; and ${more} more` : ''
   return {
     code: 403,
     reason: 'Forbidden',
-    message: `pullguard (alwaysPull: ${config.alwaysPull}): ${listed.join('; ')}${tail}. ${why}`,
+    message: `pullguard (alwaysPull: ${ctx.policy.alwaysPull}): ${listed.join('; ')}${tail}. ${why}`,
   }
 }
 

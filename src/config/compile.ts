@@ -6,6 +6,7 @@
  */
 import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
 import { Keyring } from '../registry/keyring.js'
+import { compileLabelSelector, type LabelMatcher, type Labels } from './label-selector.js'
 import { compileNamespacePattern, secretNameProblem, type NamespaceMatcher } from './names.js'
 import { configError, echo, parseConfigText } from './parse.js'
 import type { AlwaysPullMode, RawConfig } from './schema.js'
@@ -17,9 +18,15 @@ export interface RegistryEntry {
   readonly match: string
   readonly key: CredentialKey
   readonly secrets: readonly string[]
-  /** Undefined: every namespace. */
+  /** Undefined: every namespace (unless a namespaceSelector is set). */
   readonly namespaces: readonly string[] | undefined
-  readonly allows: NamespaceMatcher
+  readonly hasNamespaceSelector: boolean
+  /**
+   * Whether the entry applies in a namespace with these labels: with neither
+   * `namespaces` nor `namespaceSelector` everywhere; otherwise where either
+   * selects the namespace. Labels are known in cluster mode only.
+   */
+  readonly allows: (namespace: string, labels: Labels) => boolean
 }
 
 export interface Config {
@@ -29,6 +36,8 @@ export interface Config {
   /** As configured, plus the namespace pullguard runs in. */
   readonly excludeNamespaces: readonly string[]
   readonly isExcluded: NamespaceMatcher
+  /** Also inject matching pull Secrets found in the pod's namespace (cluster mode). */
+  readonly discoverSecrets: boolean
 }
 
 export interface ConfigOptions {
@@ -52,7 +61,10 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
       const problem = secretNameProblem(name)
       if (problem !== undefined) problems.push(`${at}.secrets[${i}]: ${echo(name)} ${problem}`)
     })
-    const allows = compilePatterns(entry.namespaces, `${at}.namespaces`, problems) ?? everyNamespace
+    const byName = compilePatterns(entry.namespaces, `${at}.namespaces`, problems)
+    const bySelector = entry.namespaceSelector === undefined
+      ? undefined
+      : compileLabelSelector(entry.namespaceSelector, `${at}.namespaceSelector`, problems)
     if (!parsed.ok) return undefined
     return Object.freeze({
       index,
@@ -60,7 +72,8 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
       key: parsed.key,
       secrets: Object.freeze([...new Set(entry.secrets)]),
       namespaces: entry.namespaces === undefined ? undefined : Object.freeze([...entry.namespaces]),
-      allows,
+      hasNamespaceSelector: bySelector !== undefined,
+      allows: combine(byName, bySelector),
     })
   })
   const excluded = [...(raw.excludeNamespaces ?? [])]
@@ -76,10 +89,17 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
     alwaysPull: raw.alwaysPull ?? 'off',
     excludeNamespaces: Object.freeze(excluded),
     isExcluded: (namespace: string) => namespace === self || isConfiguredExcluded(namespace),
+    discoverSecrets: raw.discoverSecrets ?? false,
   })
 }
 
-const everyNamespace: NamespaceMatcher = () => true
+function combine (byName: NamespaceMatcher | undefined, bySelector: LabelMatcher | undefined): RegistryEntry['allows'] {
+  if (byName === undefined && bySelector === undefined) return () => true
+  if (bySelector === undefined) return (namespace) => (byName as NamespaceMatcher)(namespace)
+  if (byName === undefined) return (_namespace, labels) => bySelector(labels)
+  return (namespace, labels) => byName(namespace) || bySelector(labels)
+}
+
 const noNamespace: NamespaceMatcher = () => false
 
 function compilePatterns (patterns: readonly string[] | undefined, at: string, problems: string[]): NamespaceMatcher | undefined {

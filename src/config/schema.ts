@@ -4,6 +4,8 @@
  * name, a namespace glob) is checked by compile.ts, which can say why a value is
  * wrong in Kubernetes terms.
  */
+import type { RawLabelSelector } from './label-selector.js'
+
 export const ALWAYS_PULL_MODES = ['off', 'all', 'private'] as const
 export type AlwaysPullMode = typeof ALWAYS_PULL_MODES[number]
 
@@ -11,13 +13,36 @@ export interface RawRegistryEntry {
   match: string
   secrets: string[]
   namespaces?: string[]
+  namespaceSelector?: RawLabelSelector
 }
 
 export interface RawConfig {
   registries?: RawRegistryEntry[]
   alwaysPull?: AlwaysPullMode
   excludeNamespaces?: string[]
+  discoverSecrets?: boolean
 }
+
+const labelSelector = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1 },
+          operator: { type: 'string' },
+          values: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const
 
 const stringList = {
   type: 'array',
@@ -39,10 +64,12 @@ export const configSchema = {
           match: { type: 'string', minLength: 1 },
           secrets: { ...stringList, minItems: 1 },
           namespaces: { ...stringList, minItems: 1 },
+          namespaceSelector: labelSelector,
         },
       },
     },
     alwaysPull: { enum: [...ALWAYS_PULL_MODES] },
     excludeNamespaces: stringList,
+    discoverSecrets: { type: 'boolean' },
   },
 } as const

@@ -1,6 +1,8 @@
 /**
- * What one review line in the log says about an outcome: decisions, secret
- * names and counts, never images, Secret data or request bodies.
+ * What one review line in the log says about an outcome: the decision, the
+ * Secret names added, the fields forced to Always and the warnings (which
+ * hold no credential material, see admission/warnings.ts); never images,
+ * Secret data or request bodies.
  */
 import type { Outcome } from '../admission/outcome.js'
 import { isObject } from '../admission/pod.js'
@@ -17,9 +19,9 @@ export function summarize (outcome: Outcome): Record<string, unknown> {
   return {
     decision: decisionOf(outcome),
     ...(outcome.skipped === undefined ? {} : { skipped: outcome.skipped }),
-    secretsAdded: outcome.secretsAdded,
-    policiesForced: outcome.policiesForced,
-    warnings: outcome.warnings.length,
+    secretsAdded: outcome.injected.map((i) => i.name),
+    policiesForced: outcome.forced.map((f) => f.field),
+    warnings: outcome.warnings,
   }
 }
 

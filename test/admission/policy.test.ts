@@ -289,7 +289,7 @@ t.test('UPDATE (no subresource)', async (t) => {
   })
   t.test('the pod lacks the new image\'s secret: a warning says so', async (t) => {
     const outcome = update(object)
-    t.match(outcome.warnings.join('\n'), /spec\.containers\[0\] \(app\): new image needs pull secret "ghcr-acme"/)
+    t.match(outcome.warnings.join('\n'), /spec\.containers\[0\] \(app\) needs pull secret "ghcr-acme", which the running pod lacks/)
   })
   t.test('a new image with Always passes untouched', async (t) => {
     const pod = structuredClone(object)
@@ -328,7 +328,7 @@ t.test('pods/ephemeralcontainers UPDATE (missed by the in-tree plugin)', async (
     t.same(outcome.patch, [{ op: 'replace', path: '/spec/ephemeralContainers/0/imagePullPolicy', value: 'Always' }])
     t.equal(outcome.warnings.length, 1)
     t.match(outcome.warnings[0], /spec\.ephemeralContainers\[0\] \(debugger-x2f9q\) needs pull secret "ghcr-acme"/)
-    t.same(outcome.secretsAdded, [])
+    t.same(outcome.injected, [])
     t.equal(validate(input(object), privateMode).allowed, false, 'validate denies the unpatched request')
     t.equal(validate(input(applied(object, outcome.patch)), privateMode).allowed, true, 'and accepts the patched one')
   })

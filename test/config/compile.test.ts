@@ -21,7 +21,7 @@ t.test('alwaysPull: off stays the string "off" (YAML 1.2 core schema)', async (t
 
 t.test('namespaces: names and globs; excluded namespaces include POD_NAMESPACE', async (t) => {
   const config = load('registries: [{match: ghcr.io, secrets: [s], namespaces: [team-a, "team-b*", "dev-?"]}]\nexcludeNamespaces: [kube-system, "sandbox-*"]\n', 'pullguard')
-  const allows = config.registries[0]!.allows
+  const allows = (ns: string) => config.registries[0]!.allows(ns, {})
   t.same(['team-a', 'team-b', 'team-b-prod', 'dev-1', 'dev-12', 'team-c', 'team-ab'].map(allows), [true, true, true, true, false, false, false])
   t.same(['kube-system', 'sandbox-x', 'pullguard', 'default'].map(config.isExcluded), [true, true, true, false])
   t.same(config.excludeNamespaces, ['kube-system', 'sandbox-*', 'pullguard'])
@@ -29,7 +29,7 @@ t.test('namespaces: names and globs; excluded namespaces include POD_NAMESPACE',
 
 const bad: Array<[string, string, RegExp[]]> = [
   ['unknown top-level key', 'registries: []\nalwaysPul: all\n', [/alwaysPul: unknown key/]],
-  ['unknown entry key', 'registries: [{match: ghcr.io, secrets: [s], secret: x}]\n', [/registries\[0\]\.secret: unknown key \(allowed here: match, secrets, namespaces\)/]],
+  ['unknown entry key', 'registries: [{match: ghcr.io, secrets: [s], secret: x}]\n', [/registries\[0\]\.secret: unknown key \(allowed here: match, secrets, namespaces, namespaceSelector\)/]],
   ['unknown mode', 'alwaysPull: sometimes\n', [/alwaysPull: "sometimes" is not one of off, all, private/]],
   ['YAML 1.1 boolean for the mode', 'alwaysPull: false\n', [/alwaysPull: false is not one of off, all, private/]],
   ['empty match', 'registries: [{match: "", secrets: [s]}]\n', [/registries\[0\]\.match: must not be empty/]],

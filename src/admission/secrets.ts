@@ -1,0 +1,88 @@
+/**
+ * Which pull Secrets an image gets, and which it cannot get and why.
+ * Order: configured entries first (most specific first), then discovered
+ * Secrets (most specific first), no repeats.
+ */
+import type { RegistryEntry } from '../config/compile.js'
+import { describeSite } from './image-sites.js'
+import type { JsonObject } from './pod.js'
+import type { RequestContext, Resolution } from './resolve.js'
+
+export type SecretProblem = 'missing' | 'malformed' | 'not-mountable'
+
+export interface SecretChoice {
+  readonly name: string
+  readonly source: 'config' | 'discovery'
+  readonly entry: RegistryEntry | undefined
+  /** Set when the Secret must not be injected. */
+  readonly problem: SecretProblem | undefined
+}
+
+// plugin/pkg/admission/serviceaccount: with this annotation "true", the API
+// server rejects a pod whose imagePullSecrets are not listed on its
+// ServiceAccount, so injecting one would block the pod.
+export const ENFORCE_MOUNTABLE_ANNOTATION = 'kubernetes.io/enforce-mountable-secrets'
+
+/** The Secret names the pod's ServiceAccount allows, when it enforces mountable secrets. */
+export function mountableSecrets (spec: JsonObject, ctx: RequestContext): { account: string, names: ReadonlySet<string> } | undefined {
+  if (ctx.cluster === undefined) return undefined
+  const account = serviceAccountName(spec)
+  const info = ctx.cluster.serviceAccount(ctx.namespace, account)
+  if (info?.enforceMountableSecrets !== true) return undefined
+  return { account, names: new Set(info.imagePullSecrets) }
+}
+
+// The ServiceAccount admission plugin defaults serviceAccountName before
+// webhooks run; `serviceAccount` is its deprecated alias.
+function serviceAccountName (spec: JsonObject): string {
+  for (const field of ['serviceAccountName', 'serviceAccount']) {
+    const value = spec[field]
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return 'default'
+}
+
+export function secretChoices (r: Resolution, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): SecretChoice[] {
+  if (!ctx.policy.inject) return []
+  const out: SecretChoice[] = []
+  const seen = new Set<string>()
+  const choose = (name: string, source: SecretChoice['source'], entry: RegistryEntry | undefined): void => {
+    if (seen.has(name)) return
+    seen.add(name)
+    out.push({ name, source, entry, problem: problemOf(name, ctx, mountable) })
+  }
+  for (const entry of r.entries) for (const name of entry.secrets) choose(name, 'config', entry)
+  for (const info of r.discovered) choose(info.name, 'discovery', undefined)
+  return out
+}
+
+function problemOf (name: string, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): SecretProblem | undefined {
+  if (ctx.cluster !== undefined) {
+    const info = ctx.cluster.secret(ctx.namespace, name)
+    if (info === undefined) return 'missing'
+    if (info.malformed !== undefined) return 'malformed'
+  }
+  if (mountable !== undefined && !mountable.names.has(name)) return 'not-mountable'
+  return undefined
+}
+
+/** One warning per Secret that cannot be injected (identical texts collapse in Warnings). */
+export function warnProblem (choice: SecretChoice, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): void {
+  const secret = `pull secret "${choice.name}"`
+  switch (choice.problem) {
+    case 'missing':
+      ctx.warnings.add('secret-missing', `pullguard: ${secret} not found in namespace "${ctx.namespace}"; not added`)
+      break
+    case 'malformed':
+      ctx.warnings.add('secret-malformed', `pullguard: ${secret} in "${ctx.namespace}" is not a valid docker config; not added`)
+      break
+    case 'not-mountable':
+      ctx.warnings.add('secret-not-mountable', `pullguard: ${secret} not added: service account "${mountable?.account ?? ''}" does not list it`)
+      break
+  }
+}
+
+/** Warning for a Secret a running pod would need but cannot get (imagePullSecrets is immutable). */
+export function warnLacking (r: Resolution, name: string, ctx: RequestContext): void {
+  ctx.warnings.add('secret-lacking-on-running-pod', `pullguard: ${describeSite(r.site)} needs pull secret "${name}", which the running pod lacks`)
+}

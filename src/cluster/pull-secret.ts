@@ -1,0 +1,47 @@
+/**
+ * Secret → PullSecretInfo. Reads the registry keys of a docker config the way
+ * the kubelet does (pkg/credentialprovider/config.go: `.dockerconfigjson`
+ * holds `{"auths": {KEY: ...}}`, the legacy `.dockercfg` holds `{KEY: ...}`)
+ * and keeps nothing else: values (auth, username, password, identitytoken)
+ * are never copied out of the parsed object, which is dropped on return.
+ */
+import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
+import { DOCKER_CFG, DOCKER_CONFIG_JSON, type PullSecretInfo, type PullSecretType } from './types.js'
+
+interface SecretLike {
+  metadata?: { namespace?: string, name?: string }
+  type?: string
+  data?: Record<string, string> | null
+}
+
+export function isPullSecretType (type: unknown): type is PullSecretType {
+  return type === DOCKER_CONFIG_JSON || type === DOCKER_CFG
+}
+
+export function summarizePullSecret (secret: SecretLike): PullSecretInfo | undefined {
+  const type = secret.type
+  if (!isPullSecretType(type)) return undefined
+  const namespace = secret.metadata?.namespace ?? ''
+  const name = secret.metadata?.name ?? ''
+  const field = type === DOCKER_CONFIG_JSON ? '.dockerconfigjson' : '.dockercfg'
+  const malformed = (reason: string): PullSecretInfo => Object.freeze({ namespace, name, type, malformed: reason, keys: [] })
+  const encoded = secret.data?.[field]
+  if (typeof encoded !== 'string' || encoded === '') return malformed(`data["${field}"] is missing`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))
+  } catch {
+    return malformed(`data["${field}"] is not base64-encoded JSON`)
+  }
+  const auths = type === DOCKER_CONFIG_JSON ? (parsed as { auths?: unknown } | null)?.auths : parsed
+  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
+    return malformed(type === DOCKER_CONFIG_JSON ? `data["${field}"] has no "auths" object` : `data["${field}"] is not a JSON object`)
+  }
+  const keys: CredentialKey[] = []
+  for (const raw of Object.keys(auths)) {
+    const key = parseCredentialKey(raw)
+    if (key.ok) keys.push(key.key)
+  }
+  if (keys.length === 0) return malformed('no usable registry key in its docker config')
+  return Object.freeze({ namespace, name, type, malformed: undefined, keys: Object.freeze(keys) })
+}

@@ -1,0 +1,23 @@
+/**
+ * Namespace and ServiceAccount objects → the little pullguard keeps of them.
+ */
+import { ENFORCE_MOUNTABLE_ANNOTATION } from '../admission/secrets.js'
+import type { NamespaceInfo, ServiceAccountInfo } from './types.js'
+
+interface ObjectLike {
+  metadata?: { name?: string, namespace?: string, labels?: Record<string, string> | null, annotations?: Record<string, string> | null }
+}
+
+export function summarizeNamespace (ns: ObjectLike): NamespaceInfo {
+  return Object.freeze({ name: ns.metadata?.name ?? '', labels: Object.freeze({ ...(ns.metadata?.labels ?? {}) }) })
+}
+
+export function summarizeServiceAccount (sa: ObjectLike & { imagePullSecrets?: Array<{ name?: string }> | null }): ServiceAccountInfo {
+  const names = (sa.imagePullSecrets ?? []).map((ref) => ref.name).filter((n): n is string => typeof n === 'string' && n !== '')
+  return Object.freeze({
+    namespace: sa.metadata?.namespace ?? '',
+    name: sa.metadata?.name ?? '',
+    imagePullSecrets: Object.freeze(names),
+    enforceMountableSecrets: sa.metadata?.annotations?.[ENFORCE_MOUNTABLE_ANNOTATION] === 'true',
+  })
+}
