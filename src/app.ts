@@ -4,12 +4,16 @@
  */
 import { fastify, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import type { ClusterView } from './cluster/types.js'
 import type { Config } from './config/compile.js'
+import type { Metrics } from './metrics.js'
+import { metricsRoute } from './routes/metrics.js'
 import { useErrorHandler } from './http/error-handler.js'
 import { useJsonParser } from './http/parsers.js'
 import { healthRoutes } from './routes/health.js'
 import { previewRoutes } from './routes/preview.js'
 import { reviewRoutes } from './routes/review.js'
+import { TLS_MIN_VERSION } from './tls/server-options.js'
 
 /**
  * An AdmissionReview holds the object and, on UPDATE, the oldObject. The API
@@ -38,6 +42,9 @@ export interface TlsMaterial {
 export interface AppOptions {
   /** A function so a reloaded config takes effect on the next request. */
   readonly config: Config | (() => Config)
+  /** Cluster mode: the informers' view. Absent in local mode. */
+  readonly cluster?: ClusterView | undefined
+  readonly metrics?: Metrics | undefined
   /** Without it the app speaks plain HTTP (for inject() tests only). */
   readonly tls?: TlsMaterial | undefined
   readonly logger?: Logger | undefined
@@ -46,26 +53,31 @@ export interface AppOptions {
 export function buildApp (options: AppOptions): FastifyInstance {
   const getConfig = typeof options.config === 'function' ? options.config : constant(options.config)
   const app = fastify({
-    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' as const } }),
+    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert, minVersion: TLS_MIN_VERSION } }),
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     disableRequestLogging: true,
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // A request that arrives on an open keep-alive connection while closing
+    // is still answered: a 503 there would fail an admission call.
+    return503OnClosing: false,
   }) as unknown as FastifyInstance
   app.server.headersTimeout = HEADERS_TIMEOUT_MS
   useErrorHandler(app)
   useJsonParser(app)
-  void app.register(reviewRoutes, { config: getConfig })
-  void app.register(previewRoutes, { config: getConfig })
+  const routeOptions = { config: getConfig, cluster: options.cluster, metrics: options.metrics }
+  void app.register(reviewRoutes, routeOptions)
+  void app.register(previewRoutes, routeOptions)
   return app
 }
 
 export interface HealthAppOptions {
   readonly notReady: () => string | undefined
   readonly logger?: Logger | undefined
+  /** Serves GET /metrics when given. */
+  readonly metrics?: Metrics | undefined
 }
 
 export function buildHealthApp (options: HealthAppOptions): FastifyInstance {
@@ -76,6 +88,7 @@ export function buildHealthApp (options: HealthAppOptions): FastifyInstance {
   }) as unknown as FastifyInstance
   useErrorHandler(app)
   void app.register(healthRoutes, { notReady: options.notReady })
+  if (options.metrics !== undefined) void app.register(metricsRoute, { registry: options.metrics.registry })
   return app
 }
 

@@ -2,11 +2,20 @@
  * Entry point: the only place that reads files, listens and handles signals.
  */
 import { readFile } from 'node:fs/promises'
+import type { Server as HttpsServer } from 'node:https'
 import { fileURLToPath } from 'node:url'
+import type { Logger } from 'pino'
 import { buildApp, buildHealthApp } from './app.js'
+import { ClusterStore } from './cluster/store.js'
 import { loadConfig } from './config/compile.js'
 import { PullguardError } from './errors.js'
+import { clusterSource, kubeConfigFor } from './kube/connection.js'
+import { startClusterInformers, type ClusterInformers } from './kube/informers.js'
+import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
+import { createMetrics } from './metrics.js'
+import { createCertReloader } from './reload/cert-reloader.js'
+import { createConfigReloader } from './reload/config-reloader.js'
 import { readSettings, type Settings } from './settings.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
 
@@ -28,44 +37,76 @@ async function main (): Promise<void> {
   }
 }
 
-async function serve (settings: Settings, log: ReturnType<typeof createLogger>): Promise<void> {
+async function serve (settings: Settings, log: Logger): Promise<void> {
+  const metrics = createMetrics()
+  const lifecycle = new Lifecycle()
+
   const config = loadConfig(await readText(settings.configFile, 'config file'), {
     origin: settings.configFile,
     selfNamespace: settings.selfNamespace,
   })
   log.info({ configFile: settings.configFile, example: settings.configIsExample, registries: config.registries.length, alwaysPull: config.alwaysPull }, 'config loaded')
+  const configReloader = createConfigReloader({
+    file: settings.configFile, selfNamespace: settings.selfNamespace, initial: config, log, metrics, pollMs: settings.reloadPollMs,
+  })
 
-  let certFile: string
-  let keyFile: string
-  if (settings.tls === undefined) {
-    const dev = await ensureDevCertificates(settings.devCertDir)
-    ;({ certFile, keyFile } = dev)
-    log.info({ certFile, caFile: dev.caFile, generated: dev.generated }, 'using development certificates')
-  } else {
-    ;({ certFile, keyFile } = settings.tls)
-  }
+  const { certFile, keyFile } = await certificateFiles(settings, log)
   const tls = { cert: await readText(certFile, 'TLS_CERT_FILE'), key: await readText(keyFile, 'TLS_KEY_FILE') }
 
-  let stopping = false
-  const app = buildApp({ config, tls, logger: log })
-  const health = buildHealthApp({ notReady: () => (stopping ? 'shutting down' : undefined), logger: log })
-  await app.listen({ port: settings.port, host: settings.host })
+  const source = clusterSource(settings.kubeconfig, process.env)
+  let store: ClusterStore | undefined
+  let informers: ClusterInformers | undefined
+  if (source.mode === 'local') {
+    log.info({ why: source.why }, 'local mode: no cluster view (secrets are injected by config alone)')
+    warnClusterOnlyFeatures(config, log)
+  } else {
+    store = new ClusterStore()
+    informers = startClusterInformers({ kubeConfig: kubeConfigFor(source), store, log })
+    metrics.setInformerSource(() => informers?.status() ?? [])
+    const started = informers
+    lifecycle.require('informers', () => {
+      const waiting = started.status().filter((s) => !s.synced).map((s) => s.resource)
+      return waiting.length === 0 ? undefined : `not synced yet: ${waiting.join(', ')}`
+    })
+    log.info({ mode: source.mode }, 'cluster mode: watching namespaces, pull secrets and service accounts')
+  }
+
+  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: store, metrics })
+  const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await health.listen({ port: settings.healthPort, host: settings.host })
+  await app.listen({ port: settings.port, host: settings.host })
+  const certReloader = createCertReloader({
+    certFile, keyFile, server: app.server as unknown as HttpsServer, log, metrics, pollMs: settings.reloadPollMs,
+  })
   log.info({ port: settings.port, healthPort: settings.healthPort }, 'pullguard is serving')
 
   const stop = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'shutting down: finishing in-flight requests')
-    // fastify's close() stops accepting, waits for in-flight requests, and
-    // closes idle keep-alive connections (forceCloseConnections: 'idle').
-    Promise.all([app.close(), health.close()]).then(
-      () => { log.info('stopped'); process.exit(0) },
-      (err: unknown) => { log.error({ err }, 'error while stopping'); process.exit(1) },
-    )
+    log.info({ signal }, 'signal received')
+    lifecycle.shutdown({
+      drainMs: settings.drainMs,
+      servers: [app, health],
+      cleanups: [() => configReloader.close(), () => certReloader.close(), async () => await informers?.stop()],
+      log,
+    }).then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'error while stopping')
+      process.exit(1)
+    })
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+async function certificateFiles (settings: Settings, log: Logger): Promise<{ certFile: string, keyFile: string }> {
+  if (settings.tls !== undefined) return settings.tls
+  const dev = await ensureDevCertificates(settings.devCertDir)
+  log.info({ certFile: dev.certFile, caFile: dev.caFile, generated: dev.generated }, 'using development certificates')
+  return dev
+}
+
+function warnClusterOnlyFeatures (config: ReturnType<typeof loadConfig>, log: Logger): void {
+  const selectors = config.registries.filter((e) => e.hasNamespaceSelector).map((e) => e.index)
+  if (selectors.length > 0) log.warn({ registries: selectors }, 'namespaceSelector needs cluster mode (namespace labels); those entries match by namespaces only')
+  if (config.discoverSecrets) log.warn('discoverSecrets needs cluster mode; ignored')
 }
 
 async function readText (file: string, what: string): Promise<string> {
@@ -77,8 +118,8 @@ async function readText (file: string, what: string): Promise<string> {
   }
 }
 
-function fail (log: ReturnType<typeof createLogger>, err: unknown): void {
-  const message = err instanceof PullguardError ? err.message : 'unexpected error during start-up'
+function fail (log: Logger, err: unknown): void {
+  const message = err instanceof PullguardError ? err.message : `unexpected error during start-up: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`
   log.fatal({ code: err instanceof PullguardError ? err.code : 'PG_INTERNAL', ...(err instanceof PullguardError ? {} : { err }) }, message)
   // Also plainly on stderr: `kubectl logs` and a terminal both show it readably.
   process.stderr.write(`pullguard: ${message}\n`)

@@ -17,18 +17,31 @@ export interface Settings {
   readonly devCertDir: string
   readonly selfNamespace: string | undefined
   readonly logLevel: string
+  /** --kubeconfig; cluster mode also turns on in a pod or with KUBECONFIG (kube/connection.ts). */
+  readonly kubeconfig: string | undefined
+  /** DRAIN_SECONDS: how long to keep serving after SIGTERM with /readyz false. */
+  readonly drainMs: number
+  /** RELOAD_POLL_SECONDS: how often config and certificate files are re-read besides fs events. */
+  readonly reloadPollMs: number
 }
 
 export const DEFAULT_PORT = 8443
 export const DEFAULT_HEALTH_PORT = 9090
+export const DEFAULT_DRAIN_SECONDS = 10
+export const DEFAULT_RELOAD_POLL_SECONDS = 10
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function readSettings (argv: readonly string[], env: Readonly<Record<string, string | undefined>>, exampleConfig: string): Settings {
-  let values: { config?: string | undefined }
+  let values: { config?: string | undefined, kubeconfig?: string | undefined }
   try {
-    values = parseArgs({ args: [...argv], options: { config: { type: 'string' } }, strict: true, allowPositionals: false }).values
+    values = parseArgs({
+      args: [...argv],
+      options: { config: { type: 'string' }, kubeconfig: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values
   } catch (err) {
-    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE]`)
+    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE] [--kubeconfig FILE]`)
   }
   const configFile = nonEmpty(values.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
   const certFile = nonEmpty(env.TLS_CERT_FILE)
@@ -51,7 +64,18 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
     devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
     selfNamespace: nonEmpty(env.POD_NAMESPACE),
     logLevel,
+    kubeconfig: nonEmpty(values.kubeconfig),
+    drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
+    reloadPollMs: secondsFrom(env, 'RELOAD_POLL_SECONDS', DEFAULT_RELOAD_POLL_SECONDS, 1, 3600) * 1000,
   }
+}
+
+function secondsFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN
+  if (!(value >= min && value <= max)) throw settingsError(`${name}=${JSON.stringify(raw)} is not a number of seconds between ${min} and ${max}`)
+  return value
 }
 
 function portFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {

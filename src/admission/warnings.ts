@@ -10,14 +10,16 @@
 export const MAX_WARNING_LENGTH = 119
 export const MAX_WARNINGS = 10
 
-export type WarningReason =
-  | 'invalid-image'
-  | 'secret-missing'
-  | 'secret-malformed'
-  | 'secret-not-mountable'
-  | 'secret-lacking-on-running-pod'
-  | 'namespace-unknown'
-  | 'bad-label'
+export const WARNING_REASONS = [
+  'invalid-image',
+  'secret-missing',
+  'secret-malformed',
+  'secret-not-mountable',
+  'secret-lacking-on-running-pod',
+  'namespace-unknown',
+  'bad-label',
+] as const
+export type WarningReason = typeof WARNING_REASONS[number]
 
 export class Warnings {
   private readonly lines: string[] = []

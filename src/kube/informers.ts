@@ -23,6 +23,8 @@ export interface InformerStatus {
   readonly connected: boolean
   /** Seconds the view of this resource may have missed changes (0 while watching). */
   readonly stalenessSeconds: number
+  /** When the view was last known current (now while watching); undefined before the first list. */
+  readonly lastUpdated: number | undefined
   readonly restarts: number
 }
 
@@ -153,13 +155,17 @@ function run (target: Target, watch: Watch, log: Logger, backoff: { initialMs: n
   })
   void informer.start().catch(() => {})
   return {
-    status: (): InformerStatus => ({
-      resource: target.resource,
-      synced,
-      connected,
-      stalenessSeconds: connected ? 0 : Math.max(0, (now() - disconnectedAt) / 1000),
-      restarts,
-    }),
+    status: (): InformerStatus => {
+      const at = now()
+      return {
+        resource: target.resource,
+        synced,
+        connected,
+        stalenessSeconds: connected ? 0 : Math.max(0, (at - disconnectedAt) / 1000),
+        lastUpdated: !synced ? undefined : (connected ? at : disconnectedAt),
+        restarts,
+      }
+    },
     stop: async () => {
       stopped = true
       if (timer !== undefined) clearTimeout(timer)

@@ -6,7 +6,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import { randomUUID } from 'node:crypto'
+import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
+import type { Metrics } from '../metrics.js'
 import { mutate, validate } from '../admission/policy.js'
 import { applyPatch } from '../admission/json-patch.js'
 import { isObject } from '../admission/pod.js'
@@ -18,6 +20,8 @@ import { decisionOf } from './summary.js'
 
 export interface PreviewRoutesOptions {
   readonly config: () => Config
+  readonly cluster?: ClusterView | undefined
+  readonly metrics?: Metrics | undefined
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
@@ -28,9 +32,10 @@ export const previewRoutes: FastifyPluginAsync<PreviewRoutesOptions> = async (ap
   app.post('/preview', async (request) => {
     const input = previewInput(request.body, request.query as Record<string, unknown>)
     const config = options.config()
-    const outcome = mutate(input, config)
+    const outcome = mutate(input, config, options.cluster)
     const patchedPod = outcome.patch.length > 0 ? applyPatch(input.object, outcome.patch) : input.object
-    const check = validate({ ...input, object: patchedPod }, config)
+    const check = validate({ ...input, object: patchedPod }, config, options.cluster)
+    options.metrics?.admissionRequests.inc({ endpoint: 'preview', operation: input.operation, subResource: input.subResource, decision: decisionOf(outcome) })
     return {
       namespace: input.namespace,
       operation: input.subResource === '' ? input.operation : `${input.operation}/${input.subResource}`,

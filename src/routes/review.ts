@@ -1,41 +1,54 @@
 /**
  * POST /mutate and POST /validate: AdmissionReview in, AdmissionReview out.
- * Thin: decode, call the pure policy, encode, log one line.
+ * Thin: decode, call the pure policy, encode, log one line, count.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
-import { decodeReview, reviewResponse } from '../admission/review.js'
+import { decodeReview, reviewResponse, type DecodedReview } from '../admission/review.js'
 import { mutate, validate } from '../admission/policy.js'
 import type { Outcome } from '../admission/outcome.js'
 import type { AdmissionInput } from '../admission/request.js'
+import type { Metrics } from '../metrics.js'
+import { recordError, recordOutcome } from './record.js'
 import { podNameOf, summarize } from './summary.js'
 
 export interface ReviewRoutesOptions {
   readonly config: () => Config
+  readonly cluster?: ClusterView | undefined
+  readonly metrics?: Metrics | undefined
 }
 
-type Decide = (input: AdmissionInput, config: Config) => Outcome
+type Decide = (input: AdmissionInput, config: Config, cluster?: ClusterView) => Outcome
 
 export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, options) => {
-  route(app, '/mutate', mutate, options)
-  route(app, '/validate', validate, options)
+  route(app, 'mutate', mutate, options)
+  route(app, 'validate', validate, options)
 }
 
-function route (app: FastifyInstance, url: string, decide: Decide, options: ReviewRoutesOptions): void {
-  app.post(url, async (request) => {
+function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: Decide, options: ReviewRoutesOptions): void {
+  const { metrics } = options
+  app.post(`/${endpoint}`, {
+    // Bad bodies never reach the handler; count them here.
+    onError: async (request) => { recordError(metrics, endpoint, (request as { review?: DecodedReview }).review?.input) },
+  }, async (request) => {
+    const done = metrics?.admissionDuration.startTimer(endpoint)
     const started = process.hrtime.bigint()
     const review = decodeReview(request.body)
-    const outcome = decide(review.input, options.config())
-    const log = request.log.child({ uid: review.input.uid })
-    log.info({
-      endpoint: url.slice(1),
-      namespace: review.input.namespace,
-      pod: podNameOf(review.input.object),
-      operation: review.input.subResource === '' ? review.input.operation : `${review.input.operation}/${review.input.subResource}`,
-      dryRun: review.input.dryRun,
+    ;(request as { review?: DecodedReview }).review = review
+    const outcome = decide(review.input, options.config(), options.cluster)
+    const input = review.input
+    request.log.child({ uid: input.uid }).info({
+      endpoint,
+      namespace: input.namespace,
+      pod: podNameOf(input.object),
+      operation: input.subResource === '' ? input.operation : `${input.operation}/${input.subResource}`,
+      dryRun: input.dryRun,
       ...summarize(outcome),
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     }, 'admission review')
+    recordOutcome(metrics, endpoint, input, outcome)
+    done?.()
     return reviewResponse(review, outcome)
   })
 }

@@ -1,0 +1,243 @@
+import t from 'tap'
+import { fastify } from 'fastify'
+import { register as globalRegistry } from 'prom-client'
+import {
+  createMetrics, operationLabel, DECISIONS, DURATION_BUCKETS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER,
+  POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, type InformerStatus, type Metrics,
+} from '../src/metrics.js'
+import { metricsRoute } from '../src/routes/metrics.js'
+import { parseExposition, sampleValue, type Exposition } from './helpers/prometheus.js'
+
+const scrape = async (metrics: Metrics): Promise<Exposition> => parseExposition(await metrics.registry.metrics())
+
+// Strings an attacker could get into a request, and values a buggy caller could pass.
+const HOSTILE: unknown[] = [
+  'PATCH', 'create', 'UPDATE/status', 'CREATE/binding', '', ' ', 'other2', '__proto__', 'constructor',
+  '"}\nevil_metric 1\n#', 'a'.repeat(10_000), '\u0000', 'mutate\n', 'ümlaut', undefined, null, 42, {}, ['CREATE'],
+]
+
+const EXPECTED: Record<string, { type: string, labels: string[] }> = {
+  pullguard_admission_requests_total: { type: 'counter', labels: ['decision', 'endpoint', 'operation'] },
+  pullguard_admission_duration_seconds: { type: 'histogram', labels: ['endpoint'] },
+  pullguard_secrets_injected_total: { type: 'counter', labels: ['entry', 'source'] },
+  pullguard_pull_policies_forced_total: { type: 'counter', labels: ['field'] },
+  pullguard_denials_total: { type: 'counter', labels: ['endpoint'] },
+  pullguard_warnings_total: { type: 'counter', labels: ['reason'] },
+  pullguard_config_reloads_total: { type: 'counter', labels: ['result'] },
+  pullguard_certificate_reloads_total: { type: 'counter', labels: ['result'] },
+  pullguard_informer_synced: { type: 'gauge', labels: ['resource'] },
+  pullguard_informer_staleness_seconds: { type: 'gauge', labels: ['resource'] },
+}
+
+function exercise (m: Metrics): void {
+  m.admissionRequests.inc({ endpoint: 'mutate', operation: 'CREATE', decision: 'patched' })
+  m.admissionDuration.observe('mutate', 0.0003)
+  m.secretsInjected.inc('config', 0)
+  m.pullPoliciesForced.inc('containers', 2)
+  m.denials.inc('validate')
+  m.warnings.inc('secret-missing')
+  m.configReloads.inc('success')
+  m.certificateReloads.inc('failure')
+  m.setInformerSource(() => [{ resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: Date.now() }])
+}
+
+t.test('every metric has its name, type, help and label set', async (t) => {
+  const m = createMetrics({ defaultMetrics: false })
+  exercise(m)
+  const exp = await scrape(m)
+  for (const [name, want] of Object.entries(EXPECTED)) {
+    t.equal(exp.types.get(name), want.type, `${name} is a ${want.type}`)
+    t.ok((exp.help.get(name) ?? '').length > 10, `${name} has help`)
+    const samples = exp.samples.filter((s) => s.name === name || s.name.startsWith(`${name}_`))
+    t.ok(samples.length > 0, `${name} has samples`)
+    for (const s of samples) {
+      t.same(Object.keys(s.labels).filter((k) => k !== 'le').sort(), want.labels, `${s.name} labels`)
+    }
+  }
+  t.equal(sampleValue(exp, 'pullguard_admission_requests_total', { endpoint: 'mutate', operation: 'CREATE', decision: 'patched' }), 1)
+  t.equal(sampleValue(exp, 'pullguard_pull_policies_forced_total', { field: 'containers' }), 2)
+  t.equal(sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'config', entry: '0' }), 1)
+  t.same([...exp.types.keys()].filter((n) => n.startsWith('pullguard_')).sort(), Object.keys(EXPECTED).sort(), 'nothing else, nothing unbounded')
+})
+
+t.test('operations: the known ones, the ephemeral-containers subresource, everything else is other', async (t) => {
+  const table: Array<[unknown, unknown, string]> = [
+    ['CREATE', undefined, 'CREATE'],
+    ['UPDATE', '', 'UPDATE'],
+    ['UPDATE', 'ephemeralcontainers', 'UPDATE/ephemeralcontainers'],
+    ['UPDATE/ephemeralcontainers', undefined, 'UPDATE/ephemeralcontainers'],
+    ['DELETE', undefined, 'DELETE'],
+    ['CONNECT', undefined, 'CONNECT'],
+    ['UPDATE', 'status', OTHER],
+    ['CREATE', 'binding', OTHER],
+    ['PATCH', undefined, OTHER],
+    ['create', undefined, OTHER],
+    [undefined, undefined, OTHER],
+    [42, 'ephemeralcontainers', OTHER],
+  ]
+  for (const [operation, sub, want] of table) t.equal(operationLabel(operation, sub), want, `${String(operation)} ${String(sub)}`)
+
+  const m = createMetrics({ defaultMetrics: false })
+  m.admissionRequests.inc({ endpoint: 'mutate', operation: 'UPDATE', subResource: 'status', decision: 'skipped' })
+  m.admissionRequests.inc({ endpoint: 'mutate', operation: 'PATCH', decision: 'skipped' })
+  m.admissionRequests.inc({ endpoint: 'mutate', operation: 'UPDATE', subResource: 'ephemeralcontainers', decision: 'patched' })
+  const exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_admission_requests_total', { endpoint: 'mutate', operation: 'other', decision: 'skipped' }), 2)
+  t.equal(sampleValue(exp, 'pullguard_admission_requests_total', { endpoint: 'mutate', operation: 'UPDATE/ephemeralcontainers', decision: 'patched' }), 1)
+})
+
+t.test('hostile label values never reach the exposition', async (t) => {
+  const m = createMetrics({ defaultMetrics: false })
+  const any = (v: unknown): never => v as never
+  for (const v of HOSTILE) {
+    t.doesNotThrow(() => {
+      m.admissionRequests.inc({ endpoint: any(v), operation: any(v), subResource: any(v), decision: any(v) })
+      m.admissionRequests.inc({ endpoint: 'mutate', operation: 'CREATE', subResource: any(v), decision: 'allowed' })
+      m.admissionDuration.observe(any(v), 0.001)
+      m.admissionDuration.observe('mutate', any(v))
+      m.admissionDuration.startTimer(any(v))()
+      m.secretsInjected.inc(any(v), any(v))
+      m.secretsInjected.inc('config', any(v))
+      m.pullPoliciesForced.inc(any(v), any(v))
+      m.denials.inc(any(v))
+      m.warnings.inc(any(v))
+      m.configReloads.inc(any(v))
+      m.certificateReloads.inc(any(v))
+    }, `never throws for ${JSON.stringify(v)?.slice(0, 20)}`)
+  }
+  for (const bad of [-1, 1.5, Number.NaN, Infinity, 2 ** 60]) m.secretsInjected.inc('config', bad)
+  for (const bad of [-1, 0, Number.NaN, Infinity, 'x', {}, null]) {
+    t.doesNotThrow(() => {
+      m.secretsInjected.inc('config', 9, any(bad))
+      m.pullPoliciesForced.inc('volumes', any(bad))
+      m.warnings.inc('invalid-image', any(bad))
+    })
+  }
+  m.setInformerSource(() => HOSTILE.map((resource) => ({ resource, synced: true, lastUpdated: 0 }) as unknown as InformerStatus))
+
+  const allowed: Record<string, readonly string[]> = {
+    endpoint: [...ENDPOINTS, OTHER],
+    operation: [...OPERATIONS, OTHER],
+    decision: [...DECISIONS, OTHER],
+    source: [...SECRET_SOURCES, OTHER],
+    field: [...POLICY_FIELDS, OTHER],
+    reason: [...WARNING_REASONS, OTHER],
+    result: [...RELOAD_RESULTS, OTHER],
+    resource: INFORMER_RESOURCES,
+  }
+  const exp = await scrape(m)
+  let checked = 0
+  for (const s of exp.samples.filter((s) => s.name.startsWith('pullguard_'))) {
+    for (const [label, value] of Object.entries(s.labels)) {
+      checked++
+      if (label === 'le') continue
+      if (label === 'entry') t.match(value, /^(|\d{1,3}|other)$/, `entry=${value}`)
+      else t.ok(allowed[label]?.includes(value), `${s.name} ${label}=${JSON.stringify(value).slice(0, 40)} is in its set`)
+    }
+  }
+  t.ok(checked > 20, 'there were labels to check')
+  t.notMatch(await m.registry.metrics(), /evil|aaaaaaaaaa|__proto__|ümlaut/)
+  t.equal(sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'config', entry: '9' }), undefined, 'a bad count is dropped, not counted')
+  t.equal(sampleValue(exp, 'pullguard_pull_policies_forced_total', { field: 'volumes' }), undefined)
+  t.equal(sampleValue(exp, 'pullguard_warnings_total', { reason: 'invalid-image' }), undefined)
+  t.ok((sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'config', entry: OTHER }) ?? 0) >= 5, 'bad indexes are other')
+})
+
+t.test('the duration histogram has sub-millisecond to 1 s buckets', async (t) => {
+  const m = createMetrics({ defaultMetrics: false })
+  m.admissionDuration.observe('validate', 0.0003)
+  m.admissionDuration.observe('validate', 0.02)
+  m.admissionDuration.observe('validate', 5)
+  m.admissionDuration.observe('validate', -1)
+  m.admissionDuration.observe('validate', Number.NaN)
+  const stop = m.admissionDuration.startTimer('preview')
+  stop()
+  const exp = await scrape(m)
+  const buckets = exp.samples.filter((s) => s.name === 'pullguard_admission_duration_seconds_bucket' && s.labels.endpoint === 'validate')
+  t.same(buckets.map((b) => b.labels.le), [...DURATION_BUCKETS.map(String), '+Inf'])
+  t.equal(DURATION_BUCKETS[0], 0.0005)
+  t.equal(DURATION_BUCKETS.at(-1), 1)
+  t.equal(sampleValue(exp, 'pullguard_admission_duration_seconds_bucket', { endpoint: 'validate', le: '0.0005' }), 1)
+  t.equal(sampleValue(exp, 'pullguard_admission_duration_seconds_bucket', { endpoint: 'validate', le: '0.025' }), 2)
+  t.equal(sampleValue(exp, 'pullguard_admission_duration_seconds_bucket', { endpoint: 'validate', le: '+Inf' }), 3)
+  t.equal(sampleValue(exp, 'pullguard_admission_duration_seconds_count', { endpoint: 'validate' }), 3, 'negative and NaN dropped')
+  t.equal(sampleValue(exp, 'pullguard_admission_duration_seconds_count', { endpoint: 'preview' }), 1, 'startTimer observes once')
+})
+
+t.test('secrets: config entries by index, discovery with an empty entry', async (t) => {
+  const m = createMetrics({ defaultMetrics: false })
+  m.secretsInjected.inc('config', 2)
+  m.secretsInjected.inc('config', 2, 3)
+  m.secretsInjected.inc('discovery', 7)
+  m.secretsInjected.inc('discovery')
+  const exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'config', entry: '2' }), 4)
+  t.equal(sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'discovery', entry: '' }), 2)
+})
+
+t.test('reload and denial counters exist at zero before anything happens', async (t) => {
+  const exp = await scrape(createMetrics({ defaultMetrics: false }))
+  for (const result of RELOAD_RESULTS) {
+    t.equal(sampleValue(exp, 'pullguard_config_reloads_total', { result }), 0)
+    t.equal(sampleValue(exp, 'pullguard_certificate_reloads_total', { result }), 0)
+  }
+  for (const endpoint of ENDPOINTS) t.equal(sampleValue(exp, 'pullguard_denials_total', { endpoint }), 0)
+})
+
+t.test('informer gauges are computed at scrape time', async (t) => {
+  let clock = 1_000_000
+  let statuses: InformerStatus[] = [
+    { resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: 995_000 },
+    { resource: 'namespaces', synced: false, lastUpdated: undefined },
+  ]
+  const m = createMetrics({ defaultMetrics: false, now: () => clock, informers: () => statuses })
+  let exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_informer_synced', { resource: 'secrets/dockerconfigjson' }), 1)
+  t.equal(sampleValue(exp, 'pullguard_informer_synced', { resource: 'namespaces' }), 0)
+  t.equal(sampleValue(exp, 'pullguard_informer_staleness_seconds', { resource: 'secrets/dockerconfigjson' }), 5)
+  t.equal(sampleValue(exp, 'pullguard_informer_staleness_seconds', { resource: 'namespaces' }), Infinity, 'never heard from: +Inf')
+
+  clock += 60_000
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_informer_staleness_seconds', { resource: 'secrets/dockerconfigjson' }), 65, 'grows between scrapes without any update')
+
+  statuses = [{ resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: clock + 10_000 }]
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_informer_staleness_seconds', { resource: 'secrets/dockerconfigjson' }), 0, 'a clock step back is not negative')
+  t.equal(sampleValue(exp, 'pullguard_informer_synced', { resource: 'namespaces' }), undefined, 'a resource no longer reported disappears')
+
+  m.setInformerSource(() => { throw new Error('informer exploded') })
+  exp = await scrape(m)
+  t.equal(exp.samples.filter((s) => s.name.startsWith('pullguard_informer_')).length, 0, 'a failing source gives no series, and the scrape still works')
+  t.ok(sampleValue(exp, 'pullguard_config_reloads_total', { result: 'success' }) === 0)
+
+  m.setInformerSource(undefined)
+  exp = await scrape(m)
+  t.equal(exp.types.get('pullguard_informer_synced'), 'gauge')
+})
+
+t.test('default process metrics, unprefixed, on the private registry only', async (t) => {
+  const withDefaults = createMetrics()
+  const exp = await scrape(withDefaults)
+  t.ok(exp.types.has('process_cpu_user_seconds_total'))
+  t.ok([...exp.types.keys()].some((n) => n.startsWith('nodejs_')))
+  t.notOk([...exp.types.keys()].some((n) => n.startsWith('pullguard_process') || n.startsWith('pullguard_nodejs')))
+  t.notOk((await scrape(createMetrics({ defaultMetrics: false }))).types.has('process_cpu_user_seconds_total'))
+  t.notMatch(await globalRegistry.metrics(), /pullguard_/, 'the global default registry is untouched')
+  t.doesNotThrow(() => { createMetrics(); createMetrics() }, 'many instances can coexist')
+})
+
+t.test('GET /metrics serves the registry with its content type', async (t) => {
+  const m = createMetrics({ defaultMetrics: false })
+  exercise(m)
+  const app = fastify()
+  await app.register(metricsRoute, { registry: m.registry })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['content-type'], m.registry.contentType)
+  t.match(m.registry.contentType, /^text\/plain; version=0\.0\.4/)
+  const exp = parseExposition(res.body)
+  t.equal(sampleValue(exp, 'pullguard_denials_total', { endpoint: 'validate' }), 1)
+  t.equal((await app.inject({ method: 'POST', url: '/metrics' })).statusCode, 404)
+})

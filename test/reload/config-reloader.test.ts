@@ -1,0 +1,140 @@
+import t from 'tap'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/compile.js'
+import { createLogger } from '../../src/logger.js'
+import { createMetrics, type Metrics } from '../../src/metrics.js'
+import { createConfigReloader, type ConfigReloader } from '../../src/reload/config-reloader.js'
+import { AtomicWriter } from '../helpers/atomic-writer.js'
+import { fixture } from '../helpers/fixtures.js'
+import { parseExposition, sampleValue } from '../helpers/prometheus.js'
+import { LogCapture } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+const V1 = `
+registries:
+  - match: ghcr.io/acme
+    secrets: [ghcr-acme]
+alwaysPull: off
+`
+const V2 = `
+registries:
+  - match: ghcr.io/acme
+    secrets: [ghcr-acme]
+  - match: "*.azurecr.io"
+    secrets: [acr-pull]
+alwaysPull: all
+excludeNamespaces: [kube-system]
+`
+const INVALID = `
+registries:
+  - match: ghcr.io/acme
+    secrets: [ghcr-acme]
+alwaysPull: sometimes
+`
+
+interface Setup {
+  writer: AtomicWriter
+  reloader: ConfigReloader
+  metrics: Metrics
+  logs: LogCapture
+  reloads: (result: string) => Promise<number | undefined>
+}
+
+async function setup (t: Test, options: { fsWatch?: boolean, pollMs?: number } = {}): Promise<Setup> {
+  const writer = new AtomicWriter(t.testdir())
+  await writer.write({ 'config.yaml': V1 })
+  const file = writer.path('config.yaml')
+  const logs = new LogCapture()
+  const metrics = createMetrics({ defaultMetrics: false })
+  const reloader = createConfigReloader({
+    file,
+    selfNamespace: 'pullguard',
+    initial: loadConfig(V1, { origin: file, selfNamespace: 'pullguard' }),
+    log: createLogger({ level: 'debug', destination: logs }),
+    metrics,
+    pollMs: options.pollMs ?? 3_600_000,
+    debounceMs: 10,
+    fsWatch: options.fsWatch,
+  })
+  t.teardown(() => reloader.close())
+  const reloads = async (result: string): Promise<number | undefined> =>
+    sampleValue(parseExposition(await metrics.registry.metrics()), 'pullguard_config_reloads_total', { result })
+  return { writer, reloader, metrics, logs, reloads }
+}
+
+t.test('a valid new config is swapped in', async (t) => {
+  const { writer, reloader, logs, reloads } = await setup(t)
+  const before = reloader.current()
+  t.equal(before.alwaysPull, 'off')
+  await writer.write({ 'config.yaml': V2 })
+  await waitFor(() => reloader.current() !== before)
+  const after = reloader.current()
+  t.equal(after.alwaysPull, 'all')
+  t.equal(after.registries.length, 2)
+  t.same(after.excludeNamespaces, ['kube-system', 'pullguard'], 'POD_NAMESPACE is still excluded after a reload')
+  t.ok(Object.isFrozen(after))
+  t.equal(reloader.lastError(), undefined)
+  t.equal(await reloads('success'), 1)
+  t.equal(await reloads('failure'), 0)
+  t.match(logs.records().find((r) => r.msg === 'config reloaded'), { level: 30, registries: 2, alwaysPull: 'all' })
+})
+
+t.test('polling alone picks the change up', async (t) => {
+  const { writer, reloader } = await setup(t, { fsWatch: false, pollMs: 20 })
+  await writer.write({ 'config.yaml': V2 })
+  await waitFor(() => reloader.current().alwaysPull === 'all')
+  t.pass('reloaded without fs.watch')
+})
+
+t.test('an invalid config is rejected and the last good one keeps serving', async (t) => {
+  const { writer, reloader, logs, reloads } = await setup(t)
+  const good = reloader.current()
+  await writer.write({ 'config.yaml': INVALID })
+  await waitFor(() => reloader.lastError() !== undefined)
+  t.equal(reloader.current(), good, 'same config object')
+  t.match(reloader.lastError(), /alwaysPull/)
+  t.equal(await reloads('failure'), 1)
+  t.equal(await reloads('success'), 0)
+  const line = logs.records().find((r) => r.level === 50)
+  t.ok(line, 'an error line')
+  t.match(line, { code: 'PG_CONFIG_INVALID', component: 'config-reloader' })
+  t.match(String(line?.msg), /keeping the last good config: invalid config .*config\.yaml:\n {2}- alwaysPull: .*sometimes/s)
+
+  // Nothing more happens until the file changes again.
+  await reloader.check()
+  t.equal(await reloads('failure'), 1, 'the same bad file is not counted twice')
+
+  await writer.write({ 'config.yaml': V2 })
+  await waitFor(() => reloader.current().alwaysPull === 'all')
+  t.equal(reloader.lastError(), undefined, 'a good reload clears the error')
+  t.equal(await reloads('success'), 1)
+})
+
+t.test('YAML that does not parse and an empty file are rejected too', async (t) => {
+  const { writer, reloader, reloads } = await setup(t, { fsWatch: false })
+  const good = reloader.current()
+  await writer.write({ 'config.yaml': 'registries: [\n' })
+  await reloader.check()
+  t.match(reloader.lastError(), /not valid YAML/)
+  await writer.write({ 'config.yaml': '' })
+  await reloader.check()
+  t.match(reloader.lastError(), /empty/)
+  t.equal(reloader.current(), good)
+  t.equal(await reloads('failure'), 2)
+})
+
+t.test('the app uses the reloaded config on its next request', async (t) => {
+  const { writer, reloader } = await setup(t)
+  const app = buildApp({ config: () => reloader.current() })
+  t.teardown(() => app.close())
+  const preview = async (): Promise<string[]> => {
+    const res = await app.inject({ method: 'POST', url: '/preview?namespace=team-a', payload: fixture('pod.yaml') })
+    t.equal(res.statusCode, 200)
+    return res.json().patchedPod.spec.containers.map((c: { imagePullPolicy?: string }) => c.imagePullPolicy ?? '')
+  }
+  t.notOk((await preview()).every((p) => p === 'Always'), 'alwaysPull: off at first')
+  await writer.write({ 'config.yaml': V2 })
+  await waitFor(() => reloader.current().alwaysPull === 'all')
+  t.ok((await preview()).every((p) => p === 'Always'), 'alwaysPull: all after the reload')
+})
