@@ -7,7 +7,9 @@ import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
+import type { ClusterView } from '../../src/cluster/types.js'
 import type { Config } from '../../src/config/compile.js'
+import type { Metrics } from '../../src/metrics.js'
 import { createLogger } from '../../src/logger.js'
 import { generateCertificates, type CertificateBundle } from '../../src/tls/certs.js'
 
@@ -50,10 +52,15 @@ export interface HttpResult {
   json: any
 }
 
-export async function startServer (config: Config): Promise<RunningServer> {
+export interface ServerExtras {
+  cluster?: ClusterView
+  metrics?: Metrics
+}
+
+export async function startServer (config: Config, extras: ServerExtras = {}): Promise<RunningServer> {
   const certs = testCertificates()
   const logs = new LogCapture()
-  const app = buildApp({ config, tls: { cert: certs.cert, key: certs.key }, logger: createLogger({ level: 'debug', destination: logs }) })
+  const app = buildApp({ config, tls: { cert: certs.cert, key: certs.key }, logger: createLogger({ level: 'debug', destination: logs }), ...extras })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const agent = new https.Agent({ keepAlive: true, ca: certs.caCert, maxSockets: 4 })
