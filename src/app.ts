@@ -2,7 +2,7 @@
  * buildApp() and buildHealthApp() assemble the servers; they never listen.
  * main.ts owns listening, signals and files; tests call these directly.
  */
-import { fastify, type FastifyInstance } from 'fastify'
+import { fastify, LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { ClusterView } from './cluster/types.js'
 import type { Config } from './config/compile.js'
@@ -58,7 +58,8 @@ export function buildApp (options: AppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    disableRequestLogging: true,
+    // One line per review comes from the route; fastify's own per-request lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     // A request that arrives on an open keep-alive connection while closing
     // is still answered: a 503 there would fail an admission call.
@@ -83,7 +84,7 @@ export interface HealthAppOptions {
 export function buildHealthApp (options: HealthAppOptions): FastifyInstance {
   const app = fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
   }) as unknown as FastifyInstance
   useErrorHandler(app)

@@ -12,11 +12,12 @@ export const JSON_TYPES = ['application/json'] as const
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const
 
 export function parseJsonBody (text: string): unknown {
-  if (text.trim() === '') throw new PullguardError('PG_BODY_EMPTY', 'body is empty; send a JSON document')
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (err) {
+    // Only now look for an empty body: trimming a valid 7 MiB body first would copy it.
+    if (/^\s*$/.test(text)) throw new PullguardError('PG_BODY_EMPTY', 'body is empty; send a JSON document')
     // V8's SyntaxError quotes the input; keep only the position.
     const position = /position (\d+)/.exec(String((err as Error).message))?.[1]
     throw new PullguardError('PG_BODY_INVALID_JSON', `body is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`)

@@ -8,8 +8,11 @@
  * (isDefaultRegistryMatch), the entries keyed exactly 'index.docker.io'
  * (which 'https://index.docker.io/v1/' normalises to) are returned instead.
  *
- * Index: entries whose host has no glob are found by exact host and port;
- * glob hosts are bucketed by label count, port and their trailing literal
+ * Index: entries whose host has no glob are found by exact host and port,
+ * then by exact path for each distinct key-path length (a key matches when its
+ * path is a string prefix of the image's, so only the image path's prefixes of
+ * those lengths can match: 10,000 'ghcr.io/org-N' keys cost a few map reads,
+ * not 10,000 startsWith calls); glob hosts are bucketed by label count, port and their trailing literal
  * labels ('*.azurecr.io' under 2 × 'azurecr.io'), so a lookup reads only
  * the entries that could match. Each entry's rank in kubelet order is fixed
  * at construction, so a lookup only sorts its few hits.
@@ -27,6 +30,13 @@ export interface KeyringEntry<T> {
   readonly value: T
 }
 
+/** Literal-host entries of one host:port, by exact key path. */
+interface HostBucket<T> {
+  readonly byPath: Map<string, Array<Slot<T>>>
+  /** The distinct key-path lengths in byPath, ascending. */
+  readonly lengths: number[]
+}
+
 interface Slot<T> {
   /** Position in kubelet order. */
   readonly rank: number
@@ -37,8 +47,8 @@ interface Slot<T> {
 export class Keyring<T> {
   /** Number of entries. */
   readonly size: number
-  /** host + '/' + port → entries whose host has no glob, in rank order. */
-  readonly #literal = new Map<string, Array<Slot<T>>>()
+  /** host + '/' + port → entries whose host has no glob, by path, each list in rank order. */
+  readonly #literal = new Map<string, HostBucket<T>>()
   /** labelCount/port/suffixLength/suffix → glob-host entries, in rank order. */
   readonly #glob = new Map<string, Array<Slot<T>>>()
   /** labelCount/port → the suffix lengths present in #glob, ascending. */
@@ -61,7 +71,14 @@ export class Keyring<T> {
       const slot = slots[index]!
       const { key } = slot
       if (!key.hostHasGlob) {
-        push(this.#literal, `${key.host}/${key.port}`, slot)
+        const hostPort = `${key.host}/${key.port}`
+        let bucket = this.#literal.get(hostPort)
+        if (bucket === undefined) {
+          bucket = { byPath: new Map(), lengths: [] }
+          this.#literal.set(hostPort, bucket)
+        }
+        push(bucket.byPath, key.path, slot)
+        if (!bucket.lengths.includes(key.path.length)) bucket.lengths.push(key.path.length)
         continue
       }
       const count = key.labels.length
@@ -73,6 +90,7 @@ export class Keyring<T> {
       else if (!lengths.includes(suffixLength)) lengths.push(suffixLength)
     }
     for (const lengths of this.#suffixLengths.values()) lengths.sort((a, b) => a - b)
+    for (const bucket of this.#literal.values()) bucket.lengths.sort((a, b) => a - b)
     this.#dockerHub = Object.freeze(slots.filter((slot) => slot.key.isDefaultRegistry))
     Object.freeze(this)
   }
@@ -91,8 +109,13 @@ export class Keyring<T> {
 
       const literal = this.#literal.get(`${host}/${port}`)
       if (literal !== undefined) {
-        for (const slot of literal) {
-          if (path.startsWith(slot.key.path) && (allow === undefined || allow(slot.value))) hits.push(slot)
+        for (const length of literal.lengths) {
+          if (length > path.length) break
+          const slots = literal.byPath.get(length === path.length ? path : path.slice(0, length))
+          if (slots === undefined) continue
+          for (const slot of slots) {
+            if (allow === undefined || allow(slot.value)) hits.push(slot)
+          }
         }
       }
 

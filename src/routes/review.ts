@@ -38,7 +38,9 @@ function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: D
     ;(request as { review?: DecodedReview }).review = review
     const outcome = decide(review.input, options.config(), options.cluster)
     const input = review.input
-    request.log.child({ uid: input.uid }).info({
+    // uid in the line itself: a child logger per request costs more than the decision.
+    request.log.info({
+      uid: input.uid,
       endpoint,
       namespace: input.namespace,
       pod: podNameOf(input.object),

@@ -1,0 +1,32 @@
+/**
+ * pullguard as deployed: buildApp() from dist/, over HTTPS, with a generated
+ * config of BENCH_ENTRIES registry entries (see bench/config.ts).
+ *
+ * Logger (BENCH_LOG_LEVEL, default 'warn'): the real pino logger from
+ * src/logger.ts (redaction compiled, request.log.child() per review) writing
+ * to /dev/null, so the per-review info line is built but never serialised.
+ * 'off' runs without a logger; 'info' adds the line production writes.
+ */
+import type { AddressInfo } from 'node:net'
+import { pino } from 'pino'
+import { benchConfigText } from './config.js'
+import { announceAndServe, importDist, tlsFromEnv } from './child.js'
+
+type AppModule = typeof import('../src/app.js')
+type CompileModule = typeof import('../src/config/compile.js')
+type LoggerModule = typeof import('../src/logger.js')
+
+const entries = Number(process.env.BENCH_ENTRIES ?? '10')
+const level = process.env.BENCH_LOG_LEVEL ?? 'warn'
+
+const { buildApp } = await importDist<AppModule>('app.js')
+const { loadConfig } = await importDist<CompileModule>('config/compile.js')
+const { createLogger } = await importDist<LoggerModule>('logger.js')
+
+const config = loadConfig(benchConfigText(entries), { origin: `bench config (${entries} entries)` })
+if (config.registries.length !== entries) throw new Error(`config has ${config.registries.length} entries, expected ${entries}`)
+
+const logger = level === 'off' ? undefined : createLogger({ level, destination: pino.destination('/dev/null') })
+const app = buildApp({ config, tls: tlsFromEnv(), logger })
+await app.listen({ host: '127.0.0.1', port: 0 })
+announceAndServe((app.server.address() as AddressInfo).port)
