@@ -61,7 +61,6 @@ export function startClusterInformers (options: InformerOptions): ClusterInforme
   const now = options.now ?? Date.now
   const backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 }
   const core = kubeConfig.makeApiClient(CoreV1Api)
-  const watch = new Watch(kubeConfig)
 
   const secretTarget = (type: string, resource: InformedResource): Target => {
     const fieldSelector = `type=${type}`
@@ -101,7 +100,7 @@ export function startClusterInformers (options: InformerOptions): ClusterInforme
       remove: (obj) => store.deleteServiceAccount(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''),
     },
   ]
-  const runners = targets.map((target) => run(target, watch, log.child({ informer: target.resource }), backoff, now))
+  const runners = targets.map((target) => run(target, kubeConfig, log.child({ informer: target.resource }), backoff, now))
   return {
     synced: () => runners.every((r) => r.status().synced),
     status: () => runners.map((r) => r.status()),
@@ -119,7 +118,25 @@ function forget (item: Summarized, info: PullSecretInfo | undefined): void {
   delete item.stringData
 }
 
-function run (target: Target, watch: Watch, log: Logger, backoff: { initialMs: number, maxMs: number }, now: () => number) {
+/**
+ * client-node's Watch tells nobody when a watch is established; a quiet
+ * watch is as current as a busy one, so we need to know. Its watch() calls
+ * `done` before returning when the request failed.
+ */
+class ObservedWatch extends Watch {
+  constructor (config: KubeConfig, private readonly established: () => void) {
+    super(config)
+  }
+
+  override async watch (path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
+    let ended = false
+    const controller = await super.watch(path, query, callback, (err: unknown) => { ended = true; done(err) })
+    if (!ended) this.established()
+    return controller
+  }
+}
+
+function run (target: Target, kubeConfig: KubeConfig, log: Logger, backoff: { initialMs: number, maxMs: number }, now: () => number) {
   let synced = false
   let connected = false
   let disconnectedAt = now()
@@ -133,6 +150,7 @@ function run (target: Target, watch: Watch, log: Logger, backoff: { initialMs: n
     connected = true
     delay = backoff.initialMs
   }
+  const watch = new ObservedWatch(kubeConfig, () => contact())
   const informer = new ListWatch<KubernetesObject>(target.path, watch, async () => {
     const list = await target.list()
     synced = true

@@ -1,0 +1,460 @@
+/**
+ * Proves the API server double faithful by driving it with the real client:
+ * client-node's ListWatch + CoreV1Api / AdmissionregistrationV1Api, and raw
+ * HTTP for the wire format.
+ */
+import { once } from 'node:events'
+import http, { type IncomingMessage } from 'node:http'
+import net from 'node:net'
+import t, { type Test } from 'tap'
+import {
+  AdmissionregistrationV1Api, ApiException, CoreV1Api, ListWatch, PatchStrategy, Watch, setHeaderOptions,
+  type V1Secret,
+} from '@kubernetes/client-node'
+import { ApiServerDouble, type ApiServerDoubleOptions, type KObject, type StatusError } from './api-server-double.js'
+import { quietFor, waitFor } from './wait.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any
+const PULL = 'kubernetes.io/dockerconfigjson'
+const PULL_SELECTOR = `type=${PULL}`
+
+async function started (t: Test, options: ApiServerDoubleOptions = {}): Promise<ApiServerDouble> {
+  const double = new ApiServerDouble(options)
+  await double.start()
+  t.teardown(async () => { await double.stop() })
+  double.create('namespaces', { metadata: { name: 'team-a' } })
+  return double
+}
+
+function pullSecret (name: string, extra: Partial<KObject> = {}): KObject {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'team-a' }, type: PULL, data: { '.dockerconfigjson': 'e30=' }, ...extra }
+}
+
+/**
+ * A ListWatch as pullguard builds one (client-node's makeInformer cannot pass a
+ * field selector to the watch), recording what it reports. With restartOnError
+ * it restarts itself on 'error' like pullguard's informers, without a relist.
+ */
+function secretInformer (t: Test, double: ApiServerDouble, opts: { fieldSelector?: string, labelSelector?: string, restartOnError?: boolean } = {}) {
+  const kc = double.kubeConfig()
+  const core = kc.makeApiClient(CoreV1Api)
+  const { fieldSelector, labelSelector } = opts
+  const informer = new ListWatch<V1Secret>('/api/v1/secrets', new Watch(kc),
+    async () => await core.listSecretForAllNamespaces({ fieldSelector, labelSelector }), false, labelSelector, fieldSelector)
+  const events: string[] = []
+  const errors: unknown[] = []
+  for (const verb of ['add', 'update', 'delete'] as const) {
+    informer.on(verb, (o) => events.push(`${verb} ${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`))
+  }
+  let stopping = false
+  informer.on('error', (err) => {
+    if (stopping) return // stop() aborts the watch, which client-node reports as an error
+    errors.push(err)
+    if (opts.restartOnError === true) setTimeout(() => { if (!stopping) void informer.start().catch(() => {}) }, 10)
+  })
+  t.teardown(async () => { stopping = true; await informer.stop() })
+  const names = (): string[] => informer.list().map((o) => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`).sort()
+  return { informer, events, errors, names }
+}
+
+const requests = (double: ApiServerDouble, verb: string): Json[] => double.requests.filter((r) => r.verb === verb && r.resource === 'secrets')
+
+async function apiError (promise: Promise<unknown>): Promise<{ code: number, status: Json }> {
+  try {
+    await promise
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err
+    return { code: err.code, status: typeof err.body === 'string' ? JSON.parse(err.body) : err.body }
+  }
+  throw new Error('expected the request to fail')
+}
+
+/** A raw HTTP watch: its response and the NDJSON events as they arrive. */
+async function rawWatch (double: ApiServerDouble, path: string) {
+  const req = http.get(double.url + path, { headers: { authorization: 'Bearer double-token' } })
+  const [res] = await once(req, 'response') as [IncomingMessage]
+  const events: Json[] = []
+  let buffered = ''
+  res.setEncoding('utf8')
+  res.on('data', (chunk: string) => {
+    buffered += chunk
+    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+      events.push(JSON.parse(buffered.slice(0, i)))
+      buffered = buffered.slice(i + 1)
+    }
+  })
+  res.on('error', () => {}) // close() aborts it
+  const ended = new Promise<void>((resolve) => { res.on('end', resolve); res.on('close', resolve) })
+  return { res, events, ended, close: () => req.destroy() }
+}
+
+t.test('the initial list fills the cache, filtered by the field selector, and the watch starts at the list RV', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('one'))
+  double.create('secrets', pullSecret('two'))
+  double.create('secrets', { metadata: { name: 'opaque', namespace: 'team-a' }, data: { k: 'dg==' } })
+  const { informer, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR })
+  await informer.start()
+  t.same(names(), ['one@3', 'two@4'])
+  const [list] = requests(double, 'list')
+  const [watch] = requests(double, 'watch')
+  t.equal(list.query.fieldSelector, PULL_SELECTOR)
+  t.same(watch.query, { watch: 'true', resourceVersion: '5', fieldSelector: PULL_SELECTOR }, 'watches from the list RV, with the selector')
+  t.equal(double.watchCount('secrets'), 1)
+})
+
+t.test('add, modify and delete arrive; an opaque secret never shows up', async (t) => {
+  const double = await started(t)
+  const { informer, events, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR })
+  await informer.start()
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const created = await core.createNamespacedSecret({ namespace: 'team-a', body: pullSecret('pull') as V1Secret })
+  t.equal(created.metadata?.resourceVersion, '3')
+  double.create('secrets', { metadata: { name: 'opaque', namespace: 'team-a' } })
+  await core.replaceNamespacedSecret({ name: 'pull', namespace: 'team-a', body: { ...created, data: { '.dockerconfigjson': 'e306' } } })
+  await core.deleteNamespacedSecret({ name: 'pull', namespace: 'team-a' })
+  double.create('secrets', pullSecret('sentinel'))
+  await waitFor(() => events.length === 4, 2000, 'four events')
+  t.same(events, ['add pull@3', 'update pull@5', 'delete pull@6', 'add sentinel@7'], 'the opaque secret (RV 4) was filtered out')
+  t.same(names(), ['sentinel@7'])
+})
+
+t.test('a Secret type is immutable (422); deleting and recreating it with another type arrives as DELETED', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('pull'))
+  const { informer, events } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR })
+  await informer.start()
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const current = await core.readNamespacedSecret({ name: 'pull', namespace: 'team-a' })
+  const { code, status } = await apiError(core.replaceNamespacedSecret({ name: 'pull', namespace: 'team-a', body: { ...current, type: 'Opaque' } }))
+  t.equal(code, 422)
+  t.match(status, {
+    kind: 'Status', status: 'Failure', reason: 'Invalid', code: 422,
+    message: 'Secret "pull" is invalid: type: Invalid value: "Opaque": field is immutable',
+    details: { name: 'pull', kind: 'Secret', causes: [{ reason: 'FieldValueInvalid', field: 'type' }] },
+  })
+  const omitted = await apiError(core.replaceNamespacedSecret({ name: 'pull', namespace: 'team-a', body: { ...current, type: undefined } }))
+  t.equal(omitted.code, 422, 'an omitted type defaults to Opaque, which is a change too')
+  double.remove('secrets', 'pull', 'team-a')
+  double.create('secrets', { metadata: { name: 'pull', namespace: 'team-a' }, type: 'Opaque' })
+  double.create('secrets', pullSecret('sentinel'))
+  await waitFor(() => events.length === 3, 2000, 'three events')
+  t.same(events, ['add pull@3', 'delete pull@4', 'add sentinel@6'])
+})
+
+t.test('an object that stops matching the selector arrives as DELETED, one that starts matching as ADDED', async (t) => {
+  const double = await started(t)
+  const labelled = (value: string): KObject => pullSecret('pull', { metadata: { name: 'pull', namespace: 'team-a', labels: { 'pullguard.io/pull': value } } })
+  double.create('secrets', labelled('yes'))
+  const { informer, events } = secretInformer(t, double, { labelSelector: 'pullguard.io/pull in (yes,true)' })
+  await informer.start()
+  const raw = await rawWatch(double, '/api/v1/namespaces/team-a/secrets?watch=1&resourceVersion=3&labelSelector=pullguard.io%2Fpull%3Dyes')
+  double.update('secrets', labelled('no'))
+  double.update('secrets', labelled('true'))
+  double.update('secrets', labelled('yes'))
+  await waitFor(() => events.length === 4 && raw.events.length === 2, 2000, 'the transitions')
+  t.same(events, ['add pull@3', 'delete pull@4', 'add pull@5', 'update pull@6'])
+  t.same(raw.events.map((e: Json) => [e.type, e.object.metadata.resourceVersion, e.object.metadata.labels['pullguard.io/pull']]),
+    [['DELETED', '4', 'yes'], ['ADDED', '6', 'yes']],
+    'DELETED carries the old content with the event RV')
+  raw.close()
+})
+
+t.test('after dropWatches() the informer re-watches from its last RV without a relist and misses nothing', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('kept'))
+  double.create('secrets', pullSecret('gone'))
+  const { informer, errors, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR, restartOnError: true })
+  await informer.start()
+  double.create('secrets', { metadata: { name: 'opaque', namespace: 'team-a' } })
+  const last = informer.latestResourceVersion()
+  t.equal(last, '4')
+  t.equal(double.dropWatches(), 1)
+  double.remove('secrets', 'gone', 'team-a')
+  double.update('secrets', pullSecret('kept', { data: { '.dockerconfigjson': 'e306' } }))
+  double.create('secrets', pullSecret('new'))
+  await waitFor(() => names().join() === 'kept@7,new@8', 2000, 'the cache to catch up')
+  t.ok(errors.length >= 1, 'client-node reports the mid-stream drop as an error')
+  t.equal(requests(double, 'list').length, 1, 'no relist')
+  t.equal(requests(double, 'watch')[1].query.resourceVersion, last, 're-watched from the last RV it had')
+})
+
+t.test('endWatches() ends the stream cleanly (as a watch timeout does): client-node re-watches by itself', async (t) => {
+  const double = await started(t)
+  const { informer, errors, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR })
+  await informer.start()
+  t.equal(double.endWatches(), 1)
+  double.create('secrets', pullSecret('after'))
+  await waitFor(() => names().join() === 'after@3', 2000, 'the event after the re-watch')
+  t.same(errors, [])
+  t.same(requests(double, 'watch').map((r) => r.query.resourceVersion), ['2', '2'])
+  t.equal(requests(double, 'list').length, 1)
+})
+
+for (const mode of ['event', 'http'] as const) {
+  t.test(`after compact() and a drop, the 410 (${mode}) makes the informer relist; deletions meanwhile are seen`, async (t) => {
+    const double = await started(t, { expiredWatch: mode })
+    double.create('secrets', pullSecret('a'))
+    double.create('secrets', pullSecret('b'))
+    const { informer, events, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR, restartOnError: true })
+    await informer.start()
+    double.dropWatches()
+    double.remove('secrets', 'a', 'team-a')
+    double.update('secrets', pullSecret('b', { data: {} }))
+    double.create('secrets', pullSecret('c'))
+    double.compact()
+    await waitFor(() => requests(double, 'watch').length === 3 && names().join() === 'b@6,c@7', 2000, 'the relist and the watch after it')
+    const watches = requests(double, 'watch')
+    t.equal(requests(double, 'list').length, 2, 'relisted once')
+    t.equal(watches[1].query.resourceVersion, '4')
+    t.equal(watches[1].status, mode === 'event' ? 200 : 410)
+    t.equal(watches[2].query.resourceVersion, '7', 'then watches from the new list RV')
+    t.same(events.slice(2).sort(), ['add c@7', 'delete a@3', 'update b@6'], 'the relist reports the deletion (of what it had cached)')
+  })
+}
+
+t.test('after stop() the informer reports errors; after restart() it catches up (relisting, as the watch cache is new)', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('a'))
+  const { informer, errors, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR, restartOnError: true })
+  await informer.start()
+  const { url } = await double.start()
+  await double.stop()
+  await waitFor(() => errors.length >= 2, 2000, 'errors while the server is down')
+  t.match(String(errors.at(-1)), /ECONNREFUSED/, 'the server is really gone')
+  double.remove('secrets', 'a', 'team-a')
+  double.create('secrets', pullSecret('b'))
+  t.same((await double.restart()).url, url, 'same port')
+  await waitFor(() => names().join() === 'b@5', 3000, 'the cache to catch up')
+  t.equal(requests(double, 'list').length, 2, 'the old RV expired with the restart, so it relisted')
+})
+
+t.test('restart({ keepHistory: true }) lets the informer resume from its RV without a relist', async (t) => {
+  const double = await started(t)
+  const { informer, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR, restartOnError: true })
+  await informer.start()
+  await double.stop()
+  double.create('secrets', pullSecret('b'))
+  await double.restart({ keepHistory: true })
+  await waitFor(() => names().join() === 'b@3', 3000, 'the event missed during the outage')
+  t.equal(requests(double, 'list').length, 1)
+})
+
+t.test('wire format: chunked NDJSON, kinds on events but not on list items, BOOKMARK, clean end', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('a'))
+  const list = await (await fetch(`${double.url}/api/v1/namespaces/team-a/secrets`, { headers: { authorization: 'Bearer double-token' } })).json() as Json
+  t.same(Object.keys(list), ['kind', 'apiVersion', 'metadata', 'items'])
+  t.same([list.kind, list.apiVersion, list.metadata], ['SecretList', 'v1', { resourceVersion: '3' }])
+  t.notOk('kind' in list.items[0] || 'apiVersion' in list.items[0], 'list items are kind-less, as the real server sends them')
+
+  const socket = net.connect(Number(new URL(double.url).port), '127.0.0.1')
+  let raw = ''
+  socket.setEncoding('utf8').on('data', (d: string) => { raw += d })
+  socket.write('GET /api/v1/secrets?watch=true&resourceVersion=3&allowWatchBookmarks=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer double-token\r\n\r\n')
+  await waitFor(() => raw.includes('\r\n\r\n'), 2000, 'the headers, before any event')
+  t.match(raw, /^HTTP\/1\.1 200 OK\r\n/)
+  t.match(raw, /\r\nContent-Type: application\/json\r\n/i)
+  t.match(raw, /\r\nTransfer-Encoding: chunked\r\n/i)
+  double.create('secrets', pullSecret('b'))
+  t.equal(double.bookmark(), 1)
+  double.endWatches()
+  await waitFor(() => raw.endsWith('\r\n0\r\n\r\n'), 2000, 'the terminating chunk')
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4)
+  const chunks: string[] = []
+  for (let rest = body; ;) {
+    const size = parseInt(rest.slice(0, rest.indexOf('\r\n')), 16)
+    if (size === 0) break
+    const start = rest.indexOf('\r\n') + 2
+    chunks.push(rest.slice(start, start + size))
+    rest = rest.slice(start + size + 2)
+  }
+  t.equal(chunks.length, 2, 'one chunk per event')
+  t.ok(chunks.every((c) => c.endsWith('}\n')), 'each a JSON line')
+  const [added, bookmark] = chunks.map((c) => JSON.parse(c))
+  t.match(added, { type: 'ADDED', object: { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'b', resourceVersion: '4' } } })
+  t.same(bookmark, { type: 'BOOKMARK', object: { kind: 'Secret', apiVersion: 'v1', metadata: { resourceVersion: '4' } } })
+  socket.destroy()
+})
+
+t.test('wire format: a compacted RV gets a 200 stream with one ERROR Status 410 event, or HTTP 410', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('a'))
+  double.compact()
+  const expired = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 2 (3)', reason: 'Expired', code: 410 }
+  const watch = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=2')
+  await watch.ended
+  t.equal(watch.res.statusCode, 200)
+  t.same(watch.events, [{ type: 'ERROR', object: expired }])
+  t.equal(double.watchCount(), 0)
+  double.expiredWatch = 'http'
+  const res = await fetch(`${double.url}/api/v1/secrets?watch=true&resourceVersion=2`, { headers: { authorization: 'Bearer double-token' } })
+  t.equal(res.status, 410)
+  t.same(await res.json(), expired)
+  const fresh = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=3')
+  await waitFor(() => double.watchCount() === 1, 2000, 'a watch from the compaction point')
+  fresh.close()
+})
+
+t.test('wire format: a watch without RV starts with the current state; bookmarks only when allowed; timeoutSeconds ends it', async (t) => {
+  const double = await started(t, { bookmarkIntervalMs: 20 })
+  double.create('secrets', pullSecret('b'))
+  double.create('secrets', pullSecret('a'))
+  const plain = await rawWatch(double, '/api/v1/namespaces/team-a/secrets?watch=true&timeoutSeconds=1')
+  const withBookmarks = await rawWatch(double, '/api/v1/secrets?watch=true&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan')
+  await waitFor(() => withBookmarks.events.length >= 4, 2000, 'a periodic bookmark')
+  t.same(withBookmarks.events.slice(0, 3).map((e: Json) => [e.type, e.object.metadata.name ?? e.object.metadata.annotations]),
+    [['ADDED', 'a'], ['ADDED', 'b'], ['BOOKMARK', { 'k8s.io/initial-events-end': 'true' }]])
+  t.equal(withBookmarks.events[3].type, 'BOOKMARK')
+  await plain.ended
+  t.same(plain.events.map((e: Json) => e.type), ['ADDED', 'ADDED'], 'no bookmarks unless allowed; ended by its timeout')
+  withBookmarks.close()
+})
+
+t.test('a watch from a future RV gets "Too large resource version" after the 3 s wait', async (t) => {
+  const double = await started(t)
+  const watch = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=99')
+  await watch.ended
+  t.match(watch.events, [{ type: 'ERROR', object: { reason: 'Timeout', code: 504, message: 'Timeout: Too large resource version: 99, current: 2', details: { causes: [{ reason: 'ResourceVersionTooLarge' }] } } }])
+})
+
+t.test('writes over HTTP: 201, 409 AlreadyExists, 409 Conflict, no-op update, 404, 405, 500 on create with RV, delete Status', async (t) => {
+  const double = await started(t)
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const created = await core.createNamespacedSecret({ namespace: 'team-a', body: { metadata: { name: 's' }, stringData: { token: 'abc' } } })
+  t.match(created, { kind: 'Secret', apiVersion: 'v1', type: 'Opaque', data: { token: 'YWJj' }, metadata: { namespace: 'team-a', resourceVersion: '3' } })
+  t.notOk('stringData' in created)
+  t.match(created.metadata?.uid, /^[0-9a-f-]{36}$/)
+  t.equal(double.requests.at(-1)?.status, 201)
+  t.match(await apiError(core.createNamespacedSecret({ namespace: 'team-a', body: { metadata: { name: 's' } } })), {
+    code: 409, status: { reason: 'AlreadyExists', message: 'secrets "s" already exists', details: { name: 's', kind: 'secrets' } },
+  })
+  const updated = await core.replaceNamespacedSecret({ name: 's', namespace: 'team-a', body: { ...created, data: { token: 'eHl6' } } })
+  t.equal(updated.metadata?.resourceVersion, '4')
+  t.match(await apiError(core.replaceNamespacedSecret({ name: 's', namespace: 'team-a', body: { ...created, data: { token: 'c3RhbGU=' } } })), {
+    code: 409,
+    status: { reason: 'Conflict', message: 'Operation cannot be fulfilled on secrets "s": the object has been modified; please apply your changes to the latest version and try again' },
+  })
+  const noop = await core.replaceNamespacedSecret({ name: 's', namespace: 'team-a', body: updated })
+  t.equal(noop.metadata?.resourceVersion, '4', 'a no-op update writes nothing')
+  t.equal(double.resourceVersion, '4')
+  t.match(await apiError(core.readNamespacedSecret({ name: 'nope', namespace: 'team-a' })), {
+    code: 404, status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', message: 'secrets "nope" not found', code: 404 },
+  })
+  t.match(await apiError(core.createNamespacedSecret({ namespace: 'team-a', body: { metadata: { name: 'x', resourceVersion: '4' } } })), {
+    code: 500, status: { reason: 'InternalError', message: 'Internal error occurred: resourceVersion should not be set on objects to be created' },
+  })
+  const post = await fetch(`${double.url}/api/v1/secrets`, { method: 'POST', headers: { authorization: 'Bearer double-token' }, body: '{}' })
+  t.match([post.status, await post.json()], [405, { reason: 'MethodNotAllowed' }])
+  const deleted = await core.deleteNamespacedSecret({ name: 's', namespace: 'team-a' })
+  t.match(deleted, { kind: 'Status', status: 'Success', details: { name: 's', kind: 'secrets', uid: created.metadata?.uid } })
+  t.same(double.list('secrets'), [])
+})
+
+t.test('webhook configurations: defaults, merge and JSON patch with optimistic concurrency, generation', async (t) => {
+  const double = await started(t)
+  const admission = double.kubeConfig().makeApiClient(AdmissionregistrationV1Api)
+  const created = await admission.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name: 'pullguard' },
+      webhooks: [{ name: 'pullguard.example.com', sideEffects: 'None', admissionReviewVersions: ['v1'], clientConfig: { service: { name: 'pullguard', namespace: 'pullguard' } }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] }],
+    },
+  })
+  t.match(created, { metadata: { generation: 1 }, webhooks: [{ failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, reinvocationPolicy: 'Never', namespaceSelector: {}, clientConfig: { service: { port: 443 } }, rules: [{ scope: '*' }] }] })
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
+  const caBundle = Buffer.from('ca').toString('base64')
+  const hooks = [{ ...created.webhooks?.[0], clientConfig: { ...created.webhooks?.[0]?.clientConfig, caBundle } }]
+  const patched = await admission.patchMutatingWebhookConfiguration({ name: 'pullguard', body: { metadata: { resourceVersion: created.metadata?.resourceVersion }, webhooks: hooks } }, merge)
+  t.match(patched, { metadata: { generation: 2, resourceVersion: '4' }, webhooks: [{ clientConfig: { caBundle } }] })
+  t.match(await apiError(admission.patchMutatingWebhookConfiguration({ name: 'pullguard', body: { metadata: { resourceVersion: '3' }, webhooks: [] } }, merge)), { code: 409, status: { reason: 'Conflict' } })
+  const jsonPatch = [{ op: 'test', path: '/metadata/resourceVersion', value: '4' }, { op: 'replace', path: '/webhooks/0/timeoutSeconds', value: 5 }]
+  t.match(await admission.patchMutatingWebhookConfiguration({ name: 'pullguard', body: jsonPatch }), { metadata: { generation: 3 }, webhooks: [{ timeoutSeconds: 5 }] })
+  t.match(await apiError(admission.patchMutatingWebhookConfiguration({ name: 'pullguard', body: jsonPatch })), { code: 422, status: { reason: 'Invalid' } })
+  const strategic = await fetch(`${double.url}/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/pullguard`, {
+    method: 'PATCH', headers: { authorization: 'Bearer double-token', 'content-type': 'application/strategic-merge-patch+json' }, body: '{}',
+  })
+  t.equal(strategic.status, 415)
+  t.match(await apiError(admission.readValidatingWebhookConfiguration({ name: 'pullguard' })), { code: 404, status: { message: 'validatingwebhookconfigurations.admissionregistration.k8s.io "pullguard" not found' } })
+})
+
+t.test('authentication, RBAC denial and selector errors are Status objects', async (t) => {
+  const double = await started(t)
+  const wrong = double.kubeConfig('wrong').makeApiClient(CoreV1Api)
+  t.match(await apiError(wrong.listNamespace()), { code: 401 })
+  t.match(double.requests.at(-1), { path: '/api/v1/namespaces', status: 401 })
+  double.deny('secrets', 'list')
+  const { informer, errors, names } = secretInformer(t, double, { fieldSelector: PULL_SELECTOR, restartOnError: true })
+  void informer.start()
+  await waitFor(() => errors.length >= 1, 2000, 'the informer to be refused')
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  t.match(await apiError(core.listSecretForAllNamespaces()), {
+    code: 403,
+    status: { reason: 'Forbidden', message: 'secrets is forbidden: User "system:serviceaccount:pullguard:pullguard" cannot list resource "secrets" in API group "" at the cluster scope' },
+  })
+  double.create('secrets', pullSecret('a'))
+  double.allow()
+  await waitFor(() => names().join() === 'a@3', 2000, 'the informer to recover')
+  t.match(await apiError(core.listSecretForAllNamespaces({ fieldSelector: 'data=x' })), { code: 400, status: { reason: 'BadRequest', message: 'field label not supported: data' } })
+  double.create('secrets', { metadata: { name: 'b', namespace: 'team-a' } })
+  double.create('secrets', pullSecret('c'))
+  const selected = await core.listNamespacedSecret({ namespace: 'team-a', fieldSelector: 'metadata.name!=a,type!=Opaque' })
+  t.same(selected.items.map((s) => s.metadata?.name), ['c'], 'field selector terms are ANDed')
+})
+
+t.test('deleting a namespace deletes its contents, which informers see', async (t) => {
+  const double = await started(t)
+  double.create('secrets', pullSecret('a'))
+  double.create('serviceaccounts', { metadata: { name: 'default', namespace: 'team-a' } })
+  const { informer, events } = secretInformer(t, double)
+  await informer.start()
+  // A Namespace DELETE answers the Namespace itself (client-node types it as V1Status, so read it raw).
+  const res = await fetch(`${double.url}/api/v1/namespaces/team-a`, { method: 'DELETE', headers: { authorization: 'Bearer double-token' } })
+  t.match([res.status, await res.json()], [200, { kind: 'Namespace', metadata: { name: 'team-a', deletionTimestamp: String }, status: { phase: 'Terminating' } }])
+  await waitFor(() => events.length === 2, 2000, 'the delete')
+  t.same(events, ['add a@3', 'delete a@6'])
+  t.same([double.list('namespaces'), double.list('serviceaccounts')], [[], []])
+  await quietFor(20)
+  t.equal(events.length, 2, 'nothing more')
+})
+
+t.test('the history is bounded: a watch from before the last historyLimit events gets 410', async (t) => {
+  const double = await started(t, { historyLimit: 2 }) // the namespace is RV 2
+  for (const name of ['a', 'b', 'c']) double.create('secrets', pullSecret(name)) // RVs 3..5; 2 and 3 fall out
+  const old = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=2')
+  await old.ended
+  t.match(old.events, [{ type: 'ERROR', object: { code: 410, message: 'too old resource version: 2 (3)' } }])
+  const kept = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=3')
+  await waitFor(() => kept.events.length === 2, 2000, 'the retained events')
+  t.same(kept.events.map((e: Json) => e.object.metadata.name), ['b', 'c'])
+  kept.close()
+})
+
+t.test('selectors, watching one object, generateName, immutable Secrets, NamespaceLifecycle', async (t) => {
+  const double = await started(t, { namespaceLifecycle: true })
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  for (const [name, labels] of [['x', { app: 'x' }], ['y', { app: 'y', tier: 'web' }], ['z', {}]] as const) {
+    double.create('serviceaccounts', { metadata: { name, namespace: 'team-a', labels } })
+  }
+  const names = async (labelSelector: string): Promise<string[]> =>
+    (await core.listNamespacedServiceAccount({ namespace: 'team-a', labelSelector })).items.map((s) => s.metadata?.name ?? '')
+  t.same(await names('app'), ['x', 'y'])
+  t.same(await names('!app'), ['z'])
+  t.same(await names('app!=x'), ['y', 'z'], '!= matches objects without the label too')
+  t.same(await names('app notin (x),tier'), ['y'])
+  t.same(await names('app in (x, y),tier!=web'), ['x'])
+  t.match(await apiError(names('app in x')), { code: 400 })
+  t.same((await core.listNamespace({ fieldSelector: 'status.phase=Active' })).items.map((n) => n.metadata?.labels), [{ 'kubernetes.io/metadata.name': 'team-a' }])
+
+  const one = await rawWatch(double, '/api/v1/namespaces/team-a/serviceaccounts/y?watch=true')
+  await waitFor(() => one.events.length === 1, 2000, 'the one object')
+  t.equal(one.events[0].object.metadata.name, 'y')
+  one.close()
+
+  const generated = double.create('secrets', { metadata: { generateName: 'pull-', namespace: 'team-a' }, immutable: true, data: { k: 'dg==' } })
+  t.match(generated.metadata.name, /^pull-[bcdfghjklmnpqrstvwxz2456789]{5}$/)
+  const statusOf = (write: () => unknown): Json => { try { write() } catch (err) { return (err as StatusError).status } }
+  t.match(statusOf(() => double.update('secrets', { ...generated, data: { k: 'eA==' } })), { code: 422, message: /data: Forbidden: field is immutable when `immutable` is set/ })
+  t.match(statusOf(() => double.create('secrets', { metadata: { namespace: 'team-a' } })), { code: 422, message: 'Secret "" is invalid: metadata.name: Required value: name or generateName is required' })
+  t.match(await apiError(core.createNamespacedSecret({ namespace: 'nowhere', body: { metadata: { name: 's' } } })), { code: 404, status: { message: 'namespaces "nowhere" not found' } })
+})

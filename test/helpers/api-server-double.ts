@@ -1,0 +1,513 @@
+/**
+ * An in-process Kubernetes API server double over real HTTP (127.0.0.1) that
+ * speaks the real list/watch protocol, for driving client-node's ListWatch
+ * and CoreV1Api/AdmissionregistrationV1Api for real. Not a mock of pullguard.
+ *
+ * Mirrored from kube-apiserver (see api-server-double.test.ts for proof):
+ * - one global, increasing resourceVersion (etcd's revision); lists carry it
+ *   in metadata and their items carry no kind/apiVersion (kubernetes#3030);
+ *   gets, write answers and watch events do;
+ * - watch: chunked NDJSON, headers flushed at once; events after the given
+ *   RV from a bounded history (the watch cache); an RV older than the history
+ *   gets a 200 stream whose only event is ERROR Status 410 Expired
+ *   "too old resource version: RV (OLDEST-1)" (the cacher's newErrWatcher),
+ *   or, with `expiredWatch: 'http'`, an HTTP 410; an RV newer than the store
+ *   gets "Too large resource version" 504 after the cacher's 3 s wait. RV
+ *   unset or "0" starts with synthetic ADDED events for the current state;
+ * - selectors on watches as cacheWatcher.convertToWatchEvent: an object that
+ *   stops matching arrives as DELETED (old content, the event's RV), one that
+ *   starts matching as ADDED; DELETED carries the last state with the delete's RV;
+ * - BOOKMARK (only with allowWatchBookmarks=true): kind, apiVersion and
+ *   metadata.resourceVersion only; sendInitialEvents adds the
+ *   k8s.io/initial-events-end annotation;
+ * - writes: POST 201 (409 AlreadyExists; 500 if metadata.resourceVersion is
+ *   set), PUT with optimistic concurrency (409 Conflict; no RV: unconditional;
+ *   a no-op update writes nothing), merge and JSON patch, DELETE answering a
+ *   Success Status (a Namespace answers itself, Terminating, after its
+ *   contents are deleted); Secret type defaults to Opaque, stringData folds
+ *   into data, type is immutable (422); webhook defaults and generation;
+ * - errors are Status objects: 400, 401, 403 (RBAC wording), 404, 405, 409,
+ *   410, 415, 422, 500, 504; unsupported field selectors are 400.
+ * Simplified: no limit/continue paging, no resourceVersionMatch, no
+ * strategic-merge or apply patches (415), no deletecollection (405), history
+ * is one buffer for all resources, and restart() loses it (like a restarted
+ * apiserver whose watch cache is rebuilt from a fresh list) unless told not to.
+ */
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { KubeConfig } from '@kubernetes/client-node'
+import jsonpatch, { type Operation } from 'fast-json-patch'
+
+export type Resource = 'namespaces' | 'secrets' | 'serviceaccounts' | 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations'
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete'
+export interface Meta { name?: string, generateName?: string, namespace?: string, uid?: string, resourceVersion?: string, generation?: number, creationTimestamp?: string, labels?: Record<string, string>, annotations?: Record<string, string>, [field: string]: unknown }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface KObject { apiVersion?: string, kind?: string, metadata: Meta, [field: string]: any }
+export interface Status { kind: 'Status', apiVersion: 'v1', metadata: Record<string, never>, status: 'Success' | 'Failure', message?: string, reason?: string, details?: Record<string, unknown>, code?: number }
+export interface RequestRecord { method: string, path: string, query: Record<string, string>, verb?: Verb, resource?: Resource, namespace?: string, name?: string, status?: number }
+export interface ApiServerDoubleOptions {
+  port?: number // 0 (default): a free port, kept across restart()
+  token?: string | false // the bearer token required (default 'double-token'); false: no authentication
+  user?: string // the user named in 403 messages
+  historyLimit?: number // watch history, in events (default 1000)
+  expiredWatch?: 'event' | 'http' // how a watch from a compacted RV is refused (default 'event', as the watch cache does)
+  bookmarkIntervalMs?: number // also send bookmarks periodically (default: only on bookmark())
+  namespaceLifecycle?: boolean // 404 on creating into a missing namespace (default false)
+}
+
+export class StatusError extends Error {
+  constructor (readonly status: Status) { super(status.message); this.name = 'StatusError' }
+  get code (): number { return this.status.code ?? 500 }
+}
+
+interface Def { group: string, kind: string, namespaced: boolean, fields: readonly string[] }
+const ADMISSION = 'admissionregistration.k8s.io'
+const DEFS: Record<Resource, Def> = {
+  namespaces: { group: '', kind: 'Namespace', namespaced: false, fields: ['metadata.name', 'status.phase'] },
+  secrets: { group: '', kind: 'Secret', namespaced: true, fields: ['metadata.name', 'metadata.namespace', 'type'] },
+  serviceaccounts: { group: '', kind: 'ServiceAccount', namespaced: true, fields: ['metadata.name', 'metadata.namespace'] },
+  mutatingwebhookconfigurations: { group: ADMISSION, kind: 'MutatingWebhookConfiguration', namespaced: false, fields: ['metadata.name', 'metadata.namespace'] },
+  validatingwebhookconfigurations: { group: ADMISSION, kind: 'ValidatingWebhookConfiguration', namespaced: false, fields: ['metadata.name', 'metadata.namespace'] },
+}
+const NAMESPACED = (Object.keys(DEFS) as Resource[]).filter((r) => DEFS[r].namespaced)
+const isResource = (name: string): name is Resource => Object.hasOwn(DEFS, name)
+const apiVersionOf = (def: Def): string => def.group === '' ? 'v1' : `${def.group}/v1`
+const qualified = (r: Resource): string => DEFS[r].group === '' ? r : `${r}.${DEFS[r].group}`
+const detailsOf = (r: Resource, name?: string): Record<string, unknown> =>
+  ({ ...(name ? { name } : {}), ...(DEFS[r].group ? { group: DEFS[r].group } : {}), kind: r })
+const keyOf = (r: Resource, namespace: string | undefined, name: string): string => `${r}/${namespace ?? ''}/${name}`
+const clone = <T>(value: T): T => structuredClone(value)
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const canon = (v: unknown): unknown => Array.isArray(v)
+  ? v.map(canon)
+  : isObject(v) ? Object.fromEntries(Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, canon(v[k])])) : v
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b))
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+const isTrue = (v: string | undefined): boolean => /^(1|t|true)$/i.test(v ?? '')
+const suffix = (): string => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('')
+
+function failure (code: number, reason: string, message: string, details?: Record<string, unknown>): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code })
+}
+const badRequest = (message: string): StatusError => failure(400, 'BadRequest', message)
+const notFound = (r: Resource, name: string): StatusError => failure(404, 'NotFound', `${qualified(r)} "${name}" not found`, detailsOf(r, name))
+const conflict = (r: Resource, name: string): StatusError => failure(409, 'Conflict',
+  `Operation cannot be fulfilled on ${qualified(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, detailsOf(r, name))
+const expired = (rv: number, oldest: number): StatusError => failure(410, 'Expired', `too old resource version: ${rv} (${oldest})`)
+const tooLarge = (rv: number, current: number): StatusError => failure(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`,
+  { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 })
+const internal = (message: string): StatusError => failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
+interface FieldError { field: string, type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden', body: string }
+function invalid (r: Resource, name: string, errs: FieldError[]): StatusError {
+  const { group, kind } = DEFS[r]
+  const messages = errs.map((e) => `${e.field}: ${e.body}`)
+  return failure(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`}`,
+    { name, ...(group ? { group } : {}), kind, causes: errs.map((e) => ({ reason: e.type, message: e.body, field: e.field })) })
+}
+
+type Pred = (obj: KObject) => boolean
+function fieldValue (obj: KObject, field: string): string {
+  if (field === 'metadata.name') return obj.metadata.name ?? ''
+  if (field === 'metadata.namespace') return obj.metadata.namespace ?? ''
+  if (field === 'status.phase') return String(obj.status?.phase ?? '')
+  return String(obj[field] ?? '')
+}
+function fieldSelector (r: Resource, selector: string): Pred {
+  const terms = selector.split(',').filter((t) => t.trim() !== '').map((term): Pred => {
+    const [, key = '', op, value = ''] = /^\s*([^!=\s]+)\s*(==|=|!=)\s*(\S*)\s*$/.exec(term) ?? []
+    if (op === undefined) throw badRequest(`invalid selector: '${selector}'; can't understand '${term}'`)
+    if (!DEFS[r].fields.includes(key)) throw badRequest(`field label not supported: ${key}`)
+    return (obj) => (fieldValue(obj, key) === value) === (op !== '!=')
+  })
+  return (obj) => terms.every((t) => t(obj))
+}
+function labelSelector (selector: string): Pred {
+  type LabelPred = (labels: Record<string, string>) => boolean
+  const terms = (selector.match(/(?:[^,(]|\([^)]*\))+/g) ?? []).map((t) => t.trim()).filter((t) => t !== '').map((term): LabelPred => {
+    const value = (l: Record<string, string>, k: string): string | undefined => Object.hasOwn(l, k) ? l[k] : undefined
+    const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term)
+    if (set) {
+      const [, key = '', op, list = ''] = set
+      const values = list.split(',').map((v) => v.trim())
+      return (l) => { const v = value(l, key); return (v !== undefined && values.includes(v)) === (op === 'in') }
+    }
+    const exists = /^(!?)([\w./-]+)$/.exec(term)
+    if (exists) return (l) => (value(l, exists[2] ?? '') !== undefined) === (exists[1] === '')
+    const eq = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(term)
+    if (eq) return (l) => (value(l, eq[1] ?? '') === eq[3]) === (eq[2] !== '!=')
+    throw badRequest(`unable to parse requested label selector: ${selector}`)
+  })
+  return (obj) => terms.every((t) => t(obj.metadata.labels ?? {}))
+}
+function mergePatch (target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return clone(patch)
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = mergePatch(out[k], v)
+  }
+  return out
+}
+function reply (res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}
+function send (res: ServerResponse, type: string, object: unknown): void {
+  if (!res.destroyed && !res.writableEnded) res.write(JSON.stringify({ type, object }) + '\n')
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
+interface HistoryEvent { rv: number, resource: Resource, type: EventType, object: KObject, prev?: KObject }
+interface Watcher { resource: Resource, matches: Pred, bookmarks: boolean, res: ServerResponse, timer?: NodeJS.Timeout }
+
+export class ApiServerDouble {
+  /** Every request received, in order (method, path, query, and what it was taken for). */
+  readonly requests: RequestRecord[] = []
+  expiredWatch: 'event' | 'http'
+  private readonly objects = new Map<string, KObject>()
+  private history: HistoryEvent[] = []
+  private rv = 1
+  private oldest = 1 // the oldest RV a watch may resume from (the watch cache's "oldest - 1")
+  private readonly watchers = new Set<Watcher>()
+  private readonly sockets = new Set<Socket>()
+  private readonly denied = new Set<string>()
+  private server: Server | undefined
+  private ticker: NodeJS.Timeout | undefined
+  private port: number
+  private readonly token: string | false
+
+  constructor (private readonly options: ApiServerDoubleOptions = {}) {
+    this.port = options.port ?? 0
+    this.token = options.token ?? 'double-token'
+    this.expiredWatch = options.expiredWatch ?? 'event'
+  }
+
+  get url (): string { return `http://127.0.0.1:${this.port}` }
+  /** The current (latest written) resourceVersion. */
+  get resourceVersion (): string { return String(this.rv) }
+
+  async start (): Promise<{ url: string }> {
+    if (this.server) return { url: this.url }
+    const server = createServer((req, res) => { void this.handle(req, res) })
+    server.on('connection', (socket) => { this.sockets.add(socket); socket.on('close', () => this.sockets.delete(socket)) })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(this.port, '127.0.0.1', resolve) })
+    this.server = server
+    this.port = (server.address() as AddressInfo).port
+    if (this.options.bookmarkIntervalMs) this.ticker = setInterval(() => this.bookmark(), this.options.bookmarkIntervalMs).unref()
+    return { url: this.url }
+  }
+
+  /** An outage: stops listening and destroys every connection, open watches included. */
+  async stop (): Promise<void> {
+    const server = this.server
+    if (!server) return
+    this.server = undefined
+    clearInterval(this.ticker)
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const socket of this.sockets) socket.destroy()
+    await closed
+  }
+
+  /** Comes back on the same port. Unless keepHistory, older RVs then get 410, as from a restarted apiserver's fresh watch cache. */
+  async restart (options: { keepHistory?: boolean } = {}): Promise<{ url: string }> {
+    await this.stop()
+    if (options.keepHistory !== true) this.compact()
+    return await this.start()
+  }
+
+  /** Drops the watch history: watches from any RV before now get 410 Expired. */
+  compact (): void { this.history = []; this.oldest = this.rv }
+  /** Destroys open watch connections mid-stream (no terminating chunk). Returns how many. */
+  dropWatches (): number { return this.closeWatches((w) => w.res.socket?.destroy()) }
+  /** Ends open watches cleanly, as the apiserver's request timeout does. Returns how many. */
+  endWatches (): number { return this.closeWatches((w) => w.res.end()) }
+  /** Sends a BOOKMARK at the current RV to every watch that allowed bookmarks. Returns how many. */
+  bookmark (): number {
+    let sent = 0
+    for (const w of this.watchers) if (w.bookmarks) { send(w.res, 'BOOKMARK', this.bookmarkObject(w.resource)); sent++ }
+    return sent
+  }
+
+  watchCount (resource?: Resource): number { return [...this.watchers].filter((w) => resource === undefined || w.resource === resource).length }
+  /** RBAC denial for verbs on a resource (no verbs: all of them) until allow(). */
+  deny (resource: Resource, ...verbs: Verb[]): void { for (const v of verbs.length > 0 ? verbs : ['*']) this.denied.add(`${resource}/${v}`) }
+  allow (resource?: Resource, ...verbs: Verb[]): void {
+    for (const key of [...this.denied]) if (resource === undefined || (key.startsWith(`${resource}/`) && (verbs.length === 0 || verbs.some((v) => key === `${resource}/${v}`)))) this.denied.delete(key)
+  }
+
+  kubeConfig (token: string | undefined = this.token === false ? undefined : this.token): KubeConfig {
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [{ name: 'double', server: this.url, skipTLSVerify: true }],
+      users: [{ name: 'double', ...(token === undefined ? {} : { token }) }],
+      contexts: [{ name: 'double', cluster: 'double', user: 'double' }],
+      currentContext: 'double',
+    })
+    return kc
+  }
+
+  get (resource: Resource, name: string, namespace?: string): KObject {
+    const obj = this.objects.get(keyOf(resource, this.nsFor(resource, namespace), name))
+    if (!obj) throw notFound(resource, name)
+    return clone(obj)
+  }
+
+  list (resource: Resource, namespace?: string): KObject[] {
+    return this.select(resource, (o) => namespace === undefined || o.metadata.namespace === namespace).map(clone)
+  }
+
+  create (resource: Resource, body: KObject, namespace?: string): KObject {
+    const obj: KObject = { ...clone(body), metadata: { ...clone(body.metadata ?? {}) } }
+    const meta = this.scope(resource, obj.metadata, namespace)
+    if (meta.resourceVersion) throw internal('resourceVersion should not be set on objects to be created')
+    if (!meta.name) {
+      if (!meta.generateName) throw invalid(resource, '', [{ field: 'metadata.name', type: 'FieldValueRequired', body: 'Required value: name or generateName is required' }])
+      meta.name = meta.generateName + suffix()
+    }
+    if (this.options.namespaceLifecycle === true && DEFS[resource].namespaced && !this.objects.has(keyOf('namespaces', '', meta.namespace ?? ''))) throw notFound('namespaces', meta.namespace ?? '')
+    if (this.objects.has(keyOf(resource, meta.namespace, meta.name))) throw failure(409, 'AlreadyExists', `${qualified(resource)} "${meta.name}" already exists`, detailsOf(resource, meta.name))
+    Object.assign(meta, { uid: randomUUID(), creationTimestamp: now() }, resource.endsWith('webhookconfigurations') ? { generation: 1 } : {})
+    return this.commit(resource, 'ADDED', this.normalize(resource, obj))
+  }
+
+  update (resource: Resource, body: KObject, namespace?: string, urlName?: string): KObject {
+    const obj: KObject = { ...clone(body), metadata: { ...clone(body.metadata ?? {}) } }
+    const meta = this.scope(resource, obj.metadata, namespace)
+    const name = meta.name ?? ''
+    if (urlName !== undefined && name !== urlName) throw badRequest(`the name of the object (${name}) does not match the name on the URL (${urlName})`)
+    const old = this.objects.get(keyOf(resource, meta.namespace, name))
+    if (!old) throw notFound(resource, name)
+    if (meta.resourceVersion && meta.resourceVersion !== old.metadata.resourceVersion) throw conflict(resource, name)
+    if (meta.uid && meta.uid !== old.metadata.uid) throw invalid(resource, name, [{ field: 'metadata.uid', type: 'FieldValueInvalid', body: `Invalid value: "${meta.uid}": field is immutable` }])
+    const { uid, creationTimestamp, resourceVersion, generation } = old.metadata
+    Object.assign(meta, { uid, creationTimestamp, resourceVersion })
+    const next = this.normalize(resource, obj, old)
+    if (resource === 'secrets') validateSecretUpdate(next, old)
+    const { metadata: _m1, ...content } = next
+    const { metadata: _m2, ...oldContent } = old
+    if (generation !== undefined) next.metadata.generation = same(content, oldContent) ? generation : generation + 1
+    if (same(next, old)) return clone(old) // a no-op update writes nothing: same RV, no event
+    return this.commit(resource, 'MODIFIED', next, old)
+  }
+
+  patch (resource: Resource, name: string, patch: unknown, type: 'merge' | 'json' = 'merge', namespace?: string): KObject {
+    const old = this.objects.get(keyOf(resource, this.nsFor(resource, namespace), name))
+    if (!old) throw notFound(resource, name)
+    let patched: unknown
+    if (type === 'merge') {
+      if (!isObject(patch)) throw badRequest('a merge patch must be a JSON object')
+      patched = mergePatch(clone(old), patch)
+    } else {
+      if (!Array.isArray(patch)) throw badRequest('a JSON patch must be a JSON array of operations')
+      try {
+        patched = jsonpatch.applyPatch(clone(old), patch as Operation[], true).newDocument
+      } catch (err) {
+        throw failure(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [{ message: (err as Error).message }] })
+      }
+    }
+    if (!isObject(patched) || !isObject(patched.metadata)) throw badRequest('the patch removed metadata')
+    return this.update(resource, patched as KObject, old.metadata.namespace, name)
+  }
+
+  /** DELETE: answers a Success Status (a Namespace answers itself, Terminating). */
+  remove (resource: Resource, ref: string | KObject, namespace?: string): Status | KObject {
+    const name = typeof ref === 'string' ? ref : ref.metadata.name ?? ''
+    const key = keyOf(resource, this.nsFor(resource, namespace ?? (typeof ref === 'string' ? undefined : ref.metadata.namespace)), name)
+    const old = this.objects.get(key)
+    if (!old) throw notFound(resource, name)
+    let answer: Status | KObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...detailsOf(resource, name), uid: old.metadata.uid } }
+    if (resource === 'namespaces') { // the namespace controller, compressed: Terminating, contents deleted, then gone
+      answer = this.commit(resource, 'MODIFIED', { ...clone(old), metadata: { ...clone(old.metadata), deletionTimestamp: now() }, status: { phase: 'Terminating' } }, old)
+      for (const r of NAMESPACED) for (const o of this.select(r, (o) => o.metadata.namespace === name)) this.remove(r, o)
+    }
+    const last = this.objects.get(key) ?? old
+    this.commit(resource, 'DELETED', clone(last), last)
+    return answer
+  }
+
+  private nsFor (resource: Resource, namespace: string | undefined): string {
+    return DEFS[resource].namespaced ? namespace ?? 'default' : ''
+  }
+
+  private scope (resource: Resource, meta: Meta, namespace: string | undefined): Meta {
+    if (!DEFS[resource].namespaced) { delete meta.namespace; return meta }
+    if (namespace !== undefined && meta.namespace && meta.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
+    meta.namespace = namespace ?? meta.namespace ?? 'default'
+    return meta
+  }
+
+  private normalize (resource: Resource, obj: KObject, old?: KObject): KObject {
+    const def = DEFS[resource]
+    const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj
+    const out: KObject = { kind: def.kind, apiVersion: apiVersionOf(def), ...rest }
+    if (resource === 'secrets') {
+      out.type ||= 'Opaque'
+      if (isObject(out.stringData)) {
+        const encoded = Object.entries(out.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])
+        out.data = { ...out.data, ...Object.fromEntries(encoded) }
+      }
+      delete out.stringData
+    } else if (resource === 'namespaces') {
+      out.metadata.labels = { ...out.metadata.labels, 'kubernetes.io/metadata.name': out.metadata.name ?? '' }
+      out.spec = old ? clone(old.spec) : { ...out.spec, finalizers: ['kubernetes'] }
+      out.status = old ? clone(old.status) : { phase: 'Active' }
+    } else if (Array.isArray(out.webhooks)) {
+      for (const hook of out.webhooks) {
+        const defaults = { failurePolicy: 'Fail', matchPolicy: 'Equivalent', namespaceSelector: {}, objectSelector: {}, timeoutSeconds: 10, ...(resource === 'mutatingwebhookconfigurations' ? { reinvocationPolicy: 'Never' } : {}) }
+        for (const [k, v] of Object.entries(defaults)) hook[k] ??= v
+        if (isObject(hook.clientConfig?.service)) hook.clientConfig.service.port ??= 443
+        for (const rule of Array.isArray(hook.rules) ? hook.rules : []) rule.scope ??= '*'
+      }
+    }
+    return out
+  }
+
+  private commit (resource: Resource, type: EventType, object: KObject, prev?: KObject): KObject {
+    object.metadata.resourceVersion = String(++this.rv)
+    const key = keyOf(resource, object.metadata.namespace, object.metadata.name ?? '')
+    if (type === 'DELETED') this.objects.delete(key)
+    else this.objects.set(key, object)
+    const event: HistoryEvent = { rv: this.rv, resource, type, object, ...(prev ? { prev } : {}) }
+    this.history.push(event)
+    while (this.history.length > (this.options.historyLimit ?? 1000)) this.oldest = this.history.shift()?.rv ?? this.oldest
+    for (const w of this.watchers) if (w.resource === resource) this.deliver(w, event)
+    return clone(object)
+  }
+
+  // cacheWatcher.convertToWatchEvent
+  private deliver (w: Watcher, e: HistoryEvent): void {
+    const cur = e.type !== 'DELETED' && w.matches(e.object)
+    const old = e.prev !== undefined && w.matches(e.prev)
+    if (cur) send(w.res, old ? 'MODIFIED' : 'ADDED', e.object)
+    else if (old && e.prev) send(w.res, 'DELETED', { ...e.prev, metadata: { ...e.prev.metadata, resourceVersion: String(e.rv) } })
+  }
+
+  private select (resource: Resource, matches: Pred): KObject[] {
+    const prefix = `${resource}/`
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort().map((k) => this.objects.get(k) as KObject).filter(matches)
+  }
+
+  private bookmarkObject (resource: Resource, annotations?: Record<string, string>): KObject {
+    const def = DEFS[resource]
+    return { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv), ...(annotations ? { annotations } : {}) } }
+  }
+
+  private closeWatches (close: (w: Watcher) => void): number {
+    const open = [...this.watchers]
+    for (const w of open) { this.watchers.delete(w); clearTimeout(w.timer); close(w) }
+    return open.length
+  }
+
+  private parseRv (raw: string | undefined): number | undefined {
+    if (raw === undefined || raw === '' || raw === '0') return undefined
+    if (!/^\d+$/.test(raw)) throw badRequest(`resourceVersion: Invalid value: "${raw}": invalid resource version`)
+    return Number(raw)
+  }
+
+  private serveWatch (res: ServerResponse, resource: Resource, matches: Pred, query: Record<string, string>): void {
+    const from = this.parseRv(query.resourceVersion)
+    if (from !== undefined && from < this.oldest && this.expiredWatch === 'http') throw expired(from, this.oldest)
+    res.writeHead(200, { 'Content-Type': 'application/json' })
+    res.flushHeaders()
+    const w: Watcher = { resource, matches, bookmarks: isTrue(query.allowWatchBookmarks), res }
+    const fail = (err: StatusError): void => { send(res, 'ERROR', err.status); res.end() }
+    const begin = (): void => {
+      if (res.destroyed) return
+      if (from === undefined) {
+        for (const obj of this.select(resource, matches)) send(res, 'ADDED', obj)
+        if (w.bookmarks && isTrue(query.sendInitialEvents)) send(res, 'BOOKMARK', this.bookmarkObject(resource, { 'k8s.io/initial-events-end': 'true' }))
+      } else if (from < this.oldest) {
+        return fail(expired(from, this.oldest))
+      } else if (from > this.rv) {
+        return fail(tooLarge(from, this.rv))
+      } else {
+        for (const e of this.history) if (e.resource === resource && e.rv > from) this.deliver(w, e)
+      }
+      this.watchers.add(w)
+      const timeout = Number(query.timeoutSeconds)
+      if (timeout > 0) w.timer = setTimeout(() => { this.watchers.delete(w); res.end() }, timeout * 1000)
+    }
+    res.on('close', () => { clearTimeout(w.timer); this.watchers.delete(w) })
+    if (from !== undefined && from > this.rv) w.timer = setTimeout(begin, 3000) // the cacher waits up to 3 s to catch up
+    else begin()
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://double')
+    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) }
+    this.requests.push(record)
+    try {
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      this.route(req, res, record, Buffer.concat(chunks).toString('utf8'))
+    } catch (err) {
+      const status = err instanceof StatusError ? err.status : internal(String(err)).status
+      if (!res.headersSent) reply(res, status.code ?? 500, status)
+      else res.destroy()
+    }
+    record.status = res.statusCode
+  }
+
+  private route (req: IncomingMessage, res: ServerResponse, record: RequestRecord, body: string): void {
+    if (this.token !== false && req.headers.authorization !== `Bearer ${this.token}`) throw failure(401, 'Unauthorized', 'Unauthorized')
+    const { query } = record
+    const m = /^\/(?:api\/v1|apis\/([^/]+)\/v1)\/(.+)$/.exec(record.path)
+    let segments = (m?.[2] ?? '').split('/').map(decodeURIComponent)
+    let namespace: string | undefined
+    if (segments[0] === 'namespaces' && segments.length >= 3) { namespace = segments[1]; segments = segments.slice(2) }
+    const [resource = '', name, ...rest] = segments
+    const def = isResource(resource) ? DEFS[resource] : undefined
+    if (!m || !def || !isResource(resource) || def.group !== (m[1] ?? '') || rest.length > 0 || name === '' ||
+      (namespace !== undefined && !def.namespaced) || (def.namespaced && namespace === undefined && name !== undefined)) {
+      throw failure(404, 'NotFound', 'the server could not find the requested resource', {})
+    }
+    const watch = isTrue(query.watch)
+    const verbs: Record<string, Verb> = name === undefined
+      ? { GET: watch ? 'watch' : 'list', POST: 'create' }
+      : { GET: watch ? 'watch' : 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }
+    const verb = verbs[req.method ?? '']
+    Object.assign(record, { verb, resource, namespace, name })
+    if (!verb || (verb === 'create' && def.namespaced && namespace === undefined)) throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+    if (this.denied.has(`${resource}/${verb}`) || this.denied.has(`${resource}/*`)) {
+      const where = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`
+      throw failure(403, 'Forbidden', `${qualified(resource)}${name ? ` "${name}"` : ''} is forbidden: User "${this.options.user ?? 'system:serviceaccount:pullguard:pullguard'}" cannot ${verb} resource "${resource}" in API group "${def.group}" ${where}`, detailsOf(resource, name))
+    }
+    const parse = (): KObject => { try { return JSON.parse(body) as KObject } catch (err) { throw badRequest(`error decoding body: ${(err as Error).message}`) } }
+    if (verb === 'list' || verb === 'watch') {
+      const preds: Pred[] = []
+      if (namespace !== undefined) preds.push((o) => o.metadata.namespace === namespace)
+      if (name !== undefined) preds.push((o) => o.metadata.name === name)
+      if (query.fieldSelector) preds.push(fieldSelector(resource, query.fieldSelector))
+      if (query.labelSelector) preds.push(labelSelector(query.labelSelector))
+      const matches: Pred = (o) => preds.every((p) => p(o))
+      if (verb === 'watch') return this.serveWatch(res, resource, matches, query)
+      const at = this.parseRv(query.resourceVersion)
+      if (at !== undefined && at > this.rv) throw tooLarge(at, this.rv)
+      const items = this.select(resource, matches).map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item)
+      return reply(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv) }, items })
+    }
+    if (name === undefined) return reply(res, 201, this.create(resource, parse(), namespace))
+    if (verb === 'get') return reply(res, 200, this.get(resource, name, namespace))
+    if (verb === 'update') return reply(res, 200, this.update(resource, parse(), namespace, name))
+    if (verb === 'delete') return reply(res, 200, this.remove(resource, name, namespace))
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
+    if (type !== 'application/merge-patch+json' && type !== 'application/json-patch+json') {
+      throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`, {})
+    }
+    return reply(res, 200, this.patch(resource, name, parse(), type === 'application/merge-patch+json' ? 'merge' : 'json', namespace))
+  }
+}
+
+// ValidateSecretUpdate: type is immutable; an immutable Secret keeps its data and stays immutable.
+function validateSecretUpdate (next: KObject, old: KObject): void {
+  const errs: FieldError[] = []
+  if (next.type !== old.type) errs.push({ field: 'type', type: 'FieldValueInvalid', body: `Invalid value: "${String(next.type)}": field is immutable` })
+  if (old.immutable === true) {
+    const forbidden = 'Forbidden: field is immutable when `immutable` is set'
+    if (next.immutable !== true) errs.push({ field: 'immutable', type: 'FieldValueForbidden', body: forbidden })
+    if (!same(next.data ?? {}, old.data ?? {})) errs.push({ field: 'data', type: 'FieldValueForbidden', body: forbidden })
+  }
+  if (errs.length > 0) throw invalid('secrets', old.metadata.name ?? '', errs)
+}
