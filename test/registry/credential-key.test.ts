@@ -5,14 +5,9 @@ import {
   parseCredentialKey,
   parseImageLocation,
   splitHostPort,
-  type CredentialKey,
 } from '../../src/registry/credential-key.js'
+import { mustParse } from '../helpers/keys.js'
 
-function mustParse (raw: string): CredentialKey {
-  const parsed = parseCredentialKey(raw)
-  if (!parsed.ok) throw new Error(`expected ${raw} to parse: ${parsed.error}`)
-  return parsed.key
-}
 
 interface ParseCase {
   raw: string

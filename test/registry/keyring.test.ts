@@ -6,13 +6,9 @@ import {
   parseCredentialKey,
   type CredentialKey,
 } from '../../src/registry/credential-key.js'
+import { mustParse } from '../helpers/keys.js'
 import { compareGoStrings, Keyring } from '../../src/registry/keyring.js'
 
-function mustParse (raw: string): CredentialKey {
-  const parsed = parseCredentialKey(raw)
-  if (!parsed.ok) throw new Error(`expected ${raw} to parse: ${parsed.error}`)
-  return parsed.key
-}
 
 /** A keyring whose values are the given names, keyed by the given raw keys. */
 function ring (pairs: ReadonlyArray<readonly [string, string]>): Keyring<string> {
