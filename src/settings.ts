@@ -23,6 +23,8 @@ export interface Settings {
   readonly drainMs: number
   /** RELOAD_POLL_SECONDS: how often config and certificate files are re-read besides fs events. */
   readonly reloadPollMs: number
+  /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (tls/bootstrap.ts). */
+  readonly bootstrap: { readonly secretName: string, readonly service: string, readonly webhookConfigName: string } | undefined
 }
 
 export const DEFAULT_PORT = 8443
@@ -32,16 +34,16 @@ export const DEFAULT_RELOAD_POLL_SECONDS = 10
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function readSettings (argv: readonly string[], env: Readonly<Record<string, string | undefined>>, exampleConfig: string): Settings {
-  let values: { config?: string | undefined, kubeconfig?: string | undefined }
+  let values: { config?: string | undefined, kubeconfig?: string | undefined, 'bootstrap-certs'?: boolean | undefined }
   try {
     values = parseArgs({
       args: [...argv],
-      options: { config: { type: 'string' }, kubeconfig: { type: 'string' } },
+      options: { config: { type: 'string' }, kubeconfig: { type: 'string' }, 'bootstrap-certs': { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values
   } catch (err) {
-    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE] [--kubeconfig FILE]`)
+    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE] [--kubeconfig FILE] [--bootstrap-certs]`)
   }
   const configFile = nonEmpty(values.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
   const certFile = nonEmpty(env.TLS_CERT_FILE)
@@ -54,6 +56,19 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
   const port = portFrom(env, 'PORT', DEFAULT_PORT)
   const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
   if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
+  const bootstrap = values['bootstrap-certs'] === true
+    ? {
+        secretName: nonEmpty(env.BOOTSTRAP_SECRET) ?? 'pullguard-tls',
+        service: nonEmpty(env.BOOTSTRAP_SERVICE) ?? 'pullguard',
+        webhookConfigName: nonEmpty(env.WEBHOOK_CONFIG_NAME) ?? 'pullguard',
+      }
+    : undefined
+  if (bootstrap !== undefined && certFile !== undefined) {
+    throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')
+  }
+  if (bootstrap !== undefined && nonEmpty(env.POD_NAMESPACE) === undefined) {
+    throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
+  }
   return {
     configFile: configFile ?? exampleConfig,
     configIsExample: configFile === undefined,
@@ -67,6 +82,7 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
     kubeconfig: nonEmpty(values.kubeconfig),
     drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
     reloadPollMs: secondsFrom(env, 'RELOAD_POLL_SECONDS', DEFAULT_RELOAD_POLL_SECONDS, 1, 3600) * 1000,
+    bootstrap,
   }
 }
 

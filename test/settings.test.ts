@@ -24,7 +24,19 @@ t.test('environment', async (t) => {
   t.same([s.port, s.healthPort, s.tls, s.selfNamespace, s.logLevel], [9443, 9091, { certFile: '/c', keyFile: '/k' }, 'pullguard', 'debug'])
 })
 
+t.test('--bootstrap-certs', async (t) => {
+  t.equal(readSettings([], {}, EXAMPLE).bootstrap, undefined)
+  t.same(readSettings(['--bootstrap-certs'], { POD_NAMESPACE: 'pullguard' }, EXAMPLE).bootstrap, { secretName: 'pullguard-tls', service: 'pullguard', webhookConfigName: 'pullguard' })
+  t.same(readSettings(['--bootstrap-certs'], { POD_NAMESPACE: 'p', BOOTSTRAP_SECRET: 's', BOOTSTRAP_SERVICE: 'svc', WEBHOOK_CONFIG_NAME: 'w' }, EXAMPLE).bootstrap, { secretName: 's', service: 'svc', webhookConfigName: 'w' })
+  t.same(readSettings(['--kubeconfig', '/k'], {}, EXAMPLE).kubeconfig, '/k')
+  t.same([readSettings([], { DRAIN_SECONDS: '2.5', RELOAD_POLL_SECONDS: '3' }, EXAMPLE).drainMs, readSettings([], {}, EXAMPLE).drainMs], [2500, 10_000])
+})
+
 const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
+  ['bootstrap without POD_NAMESPACE', ['--bootstrap-certs'], {}, /needs POD_NAMESPACE/],
+  ['bootstrap and certificate files', ['--bootstrap-certs'], { POD_NAMESPACE: 'p', TLS_CERT_FILE: '/c', TLS_KEY_FILE: '/k' }, /use one/],
+  ['drain seconds', [], { DRAIN_SECONDS: 'soon' }, /DRAIN_SECONDS="soon"/],
+  ['poll seconds', [], { RELOAD_POLL_SECONDS: '0' }, /RELOAD_POLL_SECONDS="0"/],
   ['unknown flag', ['--conf', 'x'], {}, /--conf/],
   ['positional', ['x'], {}, /usage/],
   ['port not a number', [], { PORT: 'https' }, /PORT="https" is not a TCP port/],
