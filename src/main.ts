@@ -17,7 +17,9 @@ import { createMetrics } from './metrics.js'
 import { createCertReloader } from './reload/cert-reloader.js'
 import { createConfigReloader } from './reload/config-reloader.js'
 import { readSettings, type Settings } from './settings.js'
+import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
+import type { TlsPair } from './tls/server-options.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))
 
@@ -50,18 +52,34 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     file: settings.configFile, selfNamespace: settings.selfNamespace, initial: config, log, metrics, pollMs: settings.reloadPollMs,
   })
 
-  const { certFile, keyFile } = await certificateFiles(settings, log)
-  const tls = { cert: await readText(certFile, 'TLS_CERT_FILE'), key: await readText(keyFile, 'TLS_KEY_FILE') }
-
   const source = clusterSource(settings.kubeconfig, process.env)
+  const kubeConfig = source.mode === 'local' ? undefined : kubeConfigFor(source)
+
+  // The serving certificate: from the bootstrap Secret, or from files (dev certificates by default).
+  let bootstrap: CertificateBootstrap | undefined
+  let files: { certFile: string, keyFile: string } | undefined
+  let tls: TlsPair
+  if (settings.bootstrap !== undefined) {
+    if (kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', '--bootstrap-certs needs cluster mode (run in a pod, or give --kubeconfig)')
+    bootstrap = await startCertificateBootstrap({
+      kubeConfig, namespace: settings.selfNamespace ?? '', ...settings.bootstrap, log: log.child({ component: 'bootstrap' }), metrics,
+    })
+    const started = bootstrap
+    lifecycle.require('certificates', () => (started.status().ready ? undefined : started.status().lastError ?? 'serving certificate expired'))
+    tls = bootstrap.initial
+  } else {
+    files = await certificateFiles(settings, log)
+    tls = { cert: await readText(files.certFile, 'TLS_CERT_FILE'), key: await readText(files.keyFile, 'TLS_KEY_FILE') }
+  }
+
   let store: ClusterStore | undefined
   let informers: ClusterInformers | undefined
-  if (source.mode === 'local') {
-    log.info({ why: source.why }, 'local mode: no cluster view (secrets are injected by config alone)')
+  if (kubeConfig === undefined) {
+    log.info({ why: source.mode === 'local' ? source.why : '' }, 'local mode: no cluster view (secrets are injected by config alone)')
     warnClusterOnlyFeatures(config, log)
   } else {
     store = new ClusterStore()
-    informers = startClusterInformers({ kubeConfig: kubeConfigFor(source), store, log })
+    informers = startClusterInformers({ kubeConfig, store, log })
     metrics.setInformerSource(() => informers?.status() ?? [])
     const started = informers
     lifecycle.require('informers', () => {
@@ -75,17 +93,19 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await health.listen({ port: settings.healthPort, host: settings.host })
   await app.listen({ port: settings.port, host: settings.host })
-  const certReloader = createCertReloader({
-    certFile, keyFile, server: app.server as unknown as HttpsServer, log, metrics, pollMs: settings.reloadPollMs,
-  })
-  log.info({ port: settings.port, healthPort: settings.healthPort }, 'pullguard is serving')
+  const httpsServer = app.server as unknown as HttpsServer
+  bootstrap?.attach(httpsServer)
+  const certReloader = files === undefined
+    ? undefined
+    : createCertReloader({ ...files, server: httpsServer, log, metrics, pollMs: settings.reloadPollMs })
+  log.info({ port: portOf(app), healthPort: portOf(health) }, 'pullguard is serving')
 
   const stop = (signal: string): void => {
     log.info({ signal }, 'signal received')
     lifecycle.shutdown({
       drainMs: settings.drainMs,
       servers: [app, health],
-      cleanups: [() => configReloader.close(), () => certReloader.close(), async () => await informers?.stop()],
+      cleanups: [() => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(), async () => await informers?.stop()],
       log,
     }).then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'error while stopping')
@@ -107,6 +127,11 @@ function warnClusterOnlyFeatures (config: ReturnType<typeof loadConfig>, log: Lo
   const selectors = config.registries.filter((e) => e.hasNamespaceSelector).map((e) => e.index)
   if (selectors.length > 0) log.warn({ registries: selectors }, 'namespaceSelector needs cluster mode (namespace labels); those entries match by namespaces only')
   if (config.discoverSecrets) log.warn('discoverSecrets needs cluster mode; ignored')
+}
+
+function portOf (server: { server: { address: () => unknown } }): number | undefined {
+  const address = server.server.address()
+  return typeof address === 'object' && address !== null ? (address as { port: number }).port : undefined
 }
 
 async function readText (file: string, what: string): Promise<string> {

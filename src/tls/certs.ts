@@ -173,13 +173,41 @@ export function generateCertificates (opts: CertificateOptions): CertificateBund
     throw new CertificateOptionsError(
       `invalid validityDays ${settings.validityDays}: longer than the CA's ${settings.caValidityDays} days`)
   }
+  const { caCert, caKeys } = issueCertificateAuthority(settings)
+  const serving = issueServingCertificate(caCert, caKeys.privateKey, settings)
+  return {
+    caCert: certificateToPem(caCert),
+    caKey: caKeys.privateKeyPem,
+    cert: serving.cert,
+    key: serving.key
+  }
+}
+
+/**
+ * Generates a CA only (no serving certificate), e.g. the second CA of a CA
+ * rotation, which must be trusted (put in caBundle) well before it signs
+ * anything. Uses `caValidityDays` and `now` of the options. `commonName`
+ * lets two CAs that are trusted side by side have different subjects, so
+ * chain building never has to tell them apart by key identifier alone (the
+ * way client-go names its self-signed CAs `host-ca@unixtime`).
+ */
+export function generateCertificateAuthority (opts: CertificateOptions, commonName = CA_COMMON_NAME): { cert: string, key: string } {
+  if (commonName.length === 0 || commonName.length > 64) {
+    // RFC 5280 appendix A: ub-common-name is 64.
+    throw new CertificateOptionsError('invalid CA common name: must be 1-64 characters')
+  }
+  const { caCert, caKeys } = issueCertificateAuthority(checkOptions(opts), commonName)
+  return { cert: certificateToPem(caCert), key: caKeys.privateKeyPem }
+}
+
+function issueCertificateAuthority (settings: Settings, commonName = CA_COMMON_NAME): { caCert: forge.pki.Certificate, caKeys: RsaKeyPair } {
   const caKeys = generateRsaKeyPair()
   const caCert = pki.createCertificate()
   caCert.serialNumber = randomSerialNumber()
   caCert.publicKey = caKeys.publicKey
   caCert.validity.notBefore = new Date(settings.now.getTime() - BACKDATE_MS)
   caCert.validity.notAfter = new Date(settings.now.getTime() + settings.caValidityDays * DAY_MS)
-  const caSubject = [{ shortName: 'CN', value: CA_COMMON_NAME }]
+  const caSubject = [{ shortName: 'CN', value: commonName }]
   caCert.setSubject(caSubject)
   caCert.setIssuer(caSubject) // self-signed: issuer == subject (RFC 5280 3.2)
   caCert.setExtensions([
@@ -197,14 +225,7 @@ export function generateCertificates (opts: CertificateOptions): CertificateBund
     { name: 'subjectKeyIdentifier' }
   ])
   caCert.sign(caKeys.privateKey, md.sha256.create())
-
-  const serving = issueServingCertificate(caCert, caKeys.privateKey, settings)
-  return {
-    caCert: certificateToPem(caCert),
-    caKey: caKeys.privateKeyPem,
-    cert: serving.cert,
-    key: serving.key
-  }
+  return { caCert, caKeys }
 }
 
 /**

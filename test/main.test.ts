@@ -1,0 +1,132 @@
+/**
+ * The entry point as a real process: settings from the environment, files,
+ * listening, readiness, cluster mode and SIGTERM.
+ */
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import https from 'node:https'
+import http from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { ApiServerDouble } from './helpers/api-server-double.js'
+import { namespaceObject, pullSecret } from './helpers/cluster.js'
+import { fixture } from './helpers/fixtures.js'
+import { waitFor } from './helpers/wait.js'
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
+
+interface Running {
+  child: ChildProcess
+  lines: string[]
+  stderr: string[]
+  exited: Promise<number | null>
+}
+
+function start (env: Record<string, string>, args: string[] = []): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HEALTH_PORT: '0', HOST: '127.0.0.1', DRAIN_SECONDS: '0.2', PULLGUARD_CLUSTER: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines: string[] = []
+  const stderr: string[] = []
+  child.stdout?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, lines, stderr, exited }
+}
+
+async function serving (run: Running): Promise<{ port: number, healthPort: number }> {
+  const line = await waitFor(() => run.lines.find((l) => l.includes('pullguard is serving')), 30_000, 'pullguard to serve')
+  return JSON.parse(line) as { port: number, healthPort: number }
+}
+
+function get (port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (res) => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject)
+  })
+}
+
+function mutate (port: number, ca: string): Promise<{ status: number, body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = ''
+      res.on('data', (c: Buffer) => { text += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify(fixture('review-create.json')))
+  })
+}
+
+t.test('local mode: dev certificates, the example config, health, SIGTERM', async (t) => {
+  const dir = t.testdir()
+  const run = start({ DEV_CERT_DIR: dir })
+  t.teardown(() => { run.child.kill('SIGKILL') })
+  const { port, healthPort } = await serving(run)
+  t.equal(await get(healthPort, '/readyz'), 200)
+  const res = await mutate(port, readFileSync(`${dir}/ca.crt`, 'utf8'))
+  t.equal(res.status, 200)
+  t.equal(res.body.response.patchType, 'JSONPatch')
+  run.child.kill('SIGTERM')
+  t.equal(await run.exited, 0, 'exits 0 after draining')
+  t.ok(run.lines.some((l) => l.includes('"msg":"stopped"')))
+})
+
+t.test('a bad config stops start-up with the field named', async (t) => {
+  const dir = t.testdir({ 'config.yaml': 'alwaysPull: sometimes\n' })
+  const run = start({ PULLGUARD_CONFIG: `${dir}/config.yaml`, DEV_CERT_DIR: dir })
+  t.equal(await run.exited, 1)
+  t.match(run.stderr.join(''), /pullguard: invalid config .*config\.yaml:\n {2}- alwaysPull: "sometimes" is not one of off, all, private/)
+})
+
+t.test('bad settings stop start-up with one line', async (t) => {
+  const run = start({ PORT: 'https' })
+  t.equal(await run.exited, 1)
+  t.match(run.stderr.join(''), /^pullguard: PORT="https" is not a TCP port/)
+})
+
+t.test('cluster mode with --bootstrap-certs against the API server double', async (t) => {
+  const api = new ApiServerDouble()
+  await api.start()
+  t.teardown(async () => { await api.stop() })
+  api.create('namespaces', namespaceObject('team-a'))
+  api.create('namespaces', namespaceObject('pullguard'))
+  api.create('secrets', pullSecret('team-a', 'ghcr-acme', ['ghcr.io']), 'team-a')
+  api.create('mutatingwebhookconfigurations', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'pullguard' },
+    webhooks: [{ name: 'pods.pullguard.dev', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { service: { namespace: 'pullguard', name: 'pullguard', path: '/mutate' } } }],
+  })
+  const dir = t.testdir()
+  writeFileSync(`${dir}/kubeconfig`, api.kubeConfig().exportConfig())
+  const run = start({ PULLGUARD_CLUSTER: 'auto', POD_NAMESPACE: 'pullguard' }, ['--kubeconfig', `${dir}/kubeconfig`, '--bootstrap-certs'])
+  t.teardown(() => { run.child.kill('SIGKILL') })
+  const { port, healthPort } = await serving(run)
+  await waitFor(async () => (await get(healthPort, '/readyz')) === 200, 20_000, 'readiness after the informers sync')
+
+  const secret = api.get('secrets', 'pullguard-tls', 'pullguard')
+  const bundle = Buffer.from(secret.data['ca.crt'], 'base64').toString('utf8')
+  const webhook = api.get('mutatingwebhookconfigurations', 'pullguard')
+  t.equal(Buffer.from(webhook.webhooks[0].clientConfig.caBundle, 'base64').toString('utf8'), bundle, 'caBundle patched')
+
+  // The API server's view: trust the caBundle and call the Service name.
+  const res = await new Promise<any>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: bundle, servername: 'pullguard.pullguard.svc', headers: { 'content-type': 'application/json' } }, (r) => {
+      let text = ''
+      r.on('data', (c: Buffer) => { text += c.toString() })
+      r.on('end', () => resolve(JSON.parse(text)))
+    })
+    req.on('error', reject)
+    const review = fixture('review-create.json')
+    review.request.object.spec.containers = [{ name: 'a', image: 'ghcr.io/acme/x', imagePullPolicy: 'Always' }]
+    req.end(JSON.stringify(review))
+  })
+  t.equal(res.response.allowed, true)
+  t.same(JSON.parse(Buffer.from(res.response.patch, 'base64').toString()), [
+    { op: 'add', path: '/spec/imagePullSecrets', value: [{ name: 'ghcr-acme' }] },
+  ], 'the Secret seen by the informers is injected')
+  t.notMatch(run.lines.join('\n'), /PRIVATE KEY|double-token/, 'no key material or token in the logs')
+  run.child.kill('SIGTERM')
+  t.equal(await run.exited, 0)
+})
