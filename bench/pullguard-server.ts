@@ -3,8 +3,9 @@
  * config of BENCH_ENTRIES registry entries (see bench/config.ts).
  *
  * Logger (BENCH_LOG_LEVEL, default 'warn'): the real pino logger from
- * src/logger.ts (redaction compiled, request.log.child() per review) writing
+ * src/logger.ts (redaction compiled) writing
  * to /dev/null, so the per-review info line is built but never serialised.
+ * Prometheus metrics are recorded as in production.
  * 'off' runs without a logger; 'info' adds the line production writes.
  */
 import type { AddressInfo } from 'node:net'
@@ -15,6 +16,7 @@ import { announceAndServe, importDist, tlsFromEnv } from './child.js'
 type AppModule = typeof import('../src/app.js')
 type CompileModule = typeof import('../src/config/compile.js')
 type LoggerModule = typeof import('../src/logger.js')
+type MetricsModule = typeof import('../src/metrics.js')
 
 const entries = Number(process.env.BENCH_ENTRIES ?? '10')
 const level = process.env.BENCH_LOG_LEVEL ?? 'warn'
@@ -22,11 +24,13 @@ const level = process.env.BENCH_LOG_LEVEL ?? 'warn'
 const { buildApp } = await importDist<AppModule>('app.js')
 const { loadConfig } = await importDist<CompileModule>('config/compile.js')
 const { createLogger } = await importDist<LoggerModule>('logger.js')
+const { createMetrics } = await importDist<MetricsModule>('metrics.js')
 
 const config = loadConfig(benchConfigText(entries), { origin: `bench config (${entries} entries)` })
 if (config.registries.length !== entries) throw new Error(`config has ${config.registries.length} entries, expected ${entries}`)
 
 const logger = level === 'off' ? undefined : createLogger({ level, destination: pino.destination('/dev/null') })
-const app = buildApp({ config, tls: tlsFromEnv(), logger })
+// Metrics on, as main.ts runs it: every review updates the counters.
+const app = buildApp({ config, tls: tlsFromEnv(), logger, metrics: createMetrics() })
 await app.listen({ host: '127.0.0.1', port: 0 })
 announceAndServe((app.server.address() as AddressInfo).port)

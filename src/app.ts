@@ -55,6 +55,9 @@ export function buildApp (options: AppOptions): FastifyInstance {
   const app = fastify({
     ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert, minVersion: TLS_MIN_VERSION } }),
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    // No child logger per request: a pino child costs more than some decisions,
+    // and the one line per review carries the review's uid itself.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,

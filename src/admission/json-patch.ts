@@ -10,8 +10,12 @@ export type PatchOperation =
 /** RFC 6901 §3: `~` is written `~0` and `/` is written `~1` inside a reference token. */
 export function pointer (...tokens: ReadonlyArray<string | number>): string {
   let out = ''
-  for (const token of tokens) out += '/' + String(token).replace(/~/g, '~0').replace(/\//g, '~1')
+  for (const token of tokens) out += '/' + (typeof token === 'number' ? String(token) : escapeToken(token))
   return out
+}
+
+function escapeToken (token: string): string {
+  return token.includes('~') || token.includes('/') ? token.replace(/~/g, '~0').replace(/\//g, '~1') : token
 }
 
 export function add (path: string, value: unknown): PatchOperation {

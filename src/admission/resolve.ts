@@ -6,7 +6,7 @@
 import type { ClusterView, PullSecretInfo } from '../cluster/types.js'
 import type { Config, RegistryEntry } from '../config/compile.js'
 import type { AlwaysPullMode } from '../config/schema.js'
-import { parseImageReference, type ImageReference } from '../image/reference.js'
+import type { ImageReference } from '../image/reference.js'
 import type { ImageSite } from './image-sites.js'
 import type { NamespacePolicy } from './namespace-policy.js'
 import type { Warnings } from './warnings.js'
@@ -47,7 +47,7 @@ export function resolveSites (sites: readonly ImageSite[], ctx: RequestContext):
     if (typeof image !== 'string') return { site, ref: undefined, invalid: 'image is missing or not a string', entries: NONE, discovered: NONE }
     let hit = cache.get(image)
     if (hit === undefined) {
-      const parsed = parseImageReference(image)
+      const parsed = config.parseImage(image)
       hit = parsed.ok
         ? {
             ref: parsed.ref,

@@ -4,6 +4,7 @@
  * globs into matchers; the result is frozen. Every problem is collected so an
  * operator fixes the file in one go, each naming the field and its value.
  */
+import { createReferenceParser, type ReferenceParser } from '../image/reference-cache.js'
 import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
 import { Keyring } from '../registry/keyring.js'
 import { compileLabelSelector, type LabelMatcher, type Labels } from './label-selector.js'
@@ -38,6 +39,8 @@ export interface Config {
   readonly isExcluded: NamespaceMatcher
   /** Also inject matching pull Secrets found in the pod's namespace (cluster mode). */
   readonly discoverSecrets: boolean
+  /** parseImageReference, memoised for the life of this config. */
+  readonly parseImage: ReferenceParser
 }
 
 export interface ConfigOptions {
@@ -90,6 +93,7 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
     excludeNamespaces: Object.freeze(excluded),
     isExcluded: (namespace: string) => namespace === self || isConfiguredExcluded(namespace),
     discoverSecrets: raw.discoverSecrets ?? false,
+    parseImage: createReferenceParser(),
   })
 }
 

@@ -2,7 +2,7 @@
  * POST /mutate and POST /validate: AdmissionReview in, AdmissionReview out.
  * Thin: decode, call the pure policy, encode, log one line, count.
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
 import { decodeReview, reviewResponse, type DecodedReview } from '../admission/review.js'
@@ -39,7 +39,7 @@ function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: D
     const outcome = decide(review.input, options.config(), options.cluster)
     const input = review.input
     // uid in the line itself: a child logger per request costs more than the decision.
-    request.log.info({
+    if (infoEnabled(request.log)) request.log.info({
       uid: input.uid,
       endpoint,
       namespace: input.namespace,
@@ -53,4 +53,10 @@ function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: D
     done?.()
     return reviewResponse(review, outcome)
   })
+}
+
+/** pino's isLevelEnabled; fastify's no-op logger (no logger configured) has none and logs nothing. */
+function infoEnabled (log: FastifyBaseLogger): boolean {
+  const check = (log as Partial<{ isLevelEnabled: (level: string) => boolean }>).isLevelEnabled
+  return check === undefined ? false : check.call(log, 'info')
 }
