@@ -321,7 +321,7 @@ t.test('UPDATE (no subresource)', async (t) => {
 t.test('pods/ephemeralcontainers UPDATE (missed by the in-tree plugin)', async (t) => {
   const review = fixture('review-ephemeral.json')
   const { object, oldObject } = review.request
-  const input = (pod: Json, config = privateMode) => inputOf(pod, { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject })
+  const input = (pod: Json) => inputOf(pod, { operation: 'UPDATE', subResource: 'ephemeralcontainers', oldObject })
 
   t.test('the new ephemeral container gets Always and a warning for its missing secret', async (t) => {
     const outcome = mutate(input(object), privateMode)
