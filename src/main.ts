@@ -148,7 +148,8 @@ function fail (log: Logger, err: unknown): void {
   log.fatal({ code: err instanceof PullguardError ? err.code : 'PG_INTERNAL', ...(err instanceof PullguardError ? {} : { err }) }, message)
   // Also plainly on stderr: `kubectl logs` and a terminal both show it readably.
   process.stderr.write(`pullguard: ${message}\n`)
-  process.exitCode = 1
+  // Exit now: informers or watchers started before the failure would keep the process up.
+  process.exit(1)
 }
 
 void main()
