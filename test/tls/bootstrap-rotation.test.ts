@@ -8,6 +8,7 @@
  * valid in real time. Hence each test starts its clock weeks in the past.
  */
 import t, { type Test } from 'tap'
+import { handshake as handshakeAs } from '../helpers/handshake.js'
 import https from 'node:https'
 import tls from 'node:tls'
 import { X509Certificate } from 'node:crypto'
@@ -85,18 +86,7 @@ function allBundles (double: ApiServerDouble): Set<string> {
   return out
 }
 
-async function handshake (port: number, ca: string): Promise<X509Certificate> {
-  return await new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: SERVER_NAME, timeout: 5000 }, () => {
-      const peer = socket.getPeerX509Certificate()
-      socket.destroy()
-      if (peer === undefined) reject(new Error('no peer certificate'))
-      else resolve(peer)
-    })
-    socket.on('timeout', () => { socket.destroy(); reject(new Error('handshake timed out')) })
-    socket.on('error', reject)
-  })
-}
+const handshake = async (port: number, ca: string): Promise<X509Certificate> => await handshakeAs(port, ca, SERVER_NAME)
 
 const successfulPuts = (double: ApiServerDouble): number => double.requests.filter((r) => r.resource === 'secrets' && r.method === 'PUT' && r.status === 200).length
 const signedBy = (leaf: X509Certificate, ca: X509Certificate): boolean => leaf.checkIssued(ca) && leaf.verify(ca.publicKey)

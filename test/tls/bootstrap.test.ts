@@ -4,7 +4,7 @@
  * repair of a bad Secret, caBundle patching and RBAC denial.
  */
 import t, { type Test } from 'tap'
-import tls from 'node:tls'
+import { handshake as handshakeAs } from '../helpers/handshake.js'
 import { X509Certificate } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
@@ -95,19 +95,7 @@ async function serve (t: Test, boot: CertificateBootstrap): Promise<number> {
   return (app.server.address() as AddressInfo).port
 }
 
-/** A new TLS connection as the API server makes it: trusting `ca`, checking the Service name. */
-async function handshake (port: number, ca: string): Promise<X509Certificate> {
-  return await new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: SERVER_NAME, timeout: 5000 }, () => {
-      const peer = socket.getPeerX509Certificate()
-      socket.destroy()
-      if (peer === undefined) reject(new Error('no peer certificate'))
-      else resolve(peer)
-    })
-    socket.on('timeout', () => { socket.destroy(); reject(new Error('handshake timed out')) })
-    socket.on('error', reject)
-  })
-}
+const handshake = async (port: number, ca: string): Promise<X509Certificate> => await handshakeAs(port, ca, SERVER_NAME)
 
 const writes = (double: ApiServerDouble, method: string): number[] =>
   double.requests.filter((r) => r.resource === 'secrets' && r.method === method).map((r) => r.status ?? 0)
