@@ -85,6 +85,12 @@ t.test('bad settings stop start-up with one line', async (t) => {
   t.match(run.stderr.join(''), /^pullguard: PORT="https" is not a TCP port/)
 })
 
+t.test('--bootstrap-certs without a cluster stops start-up with one line', async (t) => {
+  const run = start({ POD_NAMESPACE: 'pullguard' }, ['--bootstrap-certs'])
+  t.equal(await run.exited, 1)
+  t.match(run.stderr.join(''), /^pullguard: --bootstrap-certs needs cluster mode/)
+})
+
 t.test('cluster mode with --bootstrap-certs against the API server double', async (t) => {
   const api = new ApiServerDouble()
   await api.start()
