@@ -20,6 +20,7 @@ import { readSettings, type Settings } from './settings.js'
 import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
 import type { TlsPair } from './tls/server-options.js'
+import { STRICT_PARSER_WARNING, strictCertificateProblems } from './tls/strict-der.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))
 
@@ -69,7 +70,9 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     tls = bootstrap.initial
   } else {
     files = await certificateFiles(settings, log)
-    tls = { cert: await readText(files.certFile, 'TLS_CERT_FILE'), key: await readText(files.keyFile, 'TLS_KEY_FILE') }
+    const cert = await readText(files.certFile, 'TLS_CERT_FILE')
+    tls = { cert, key: await readText(files.keyFile, 'TLS_KEY_FILE') }
+    warnIfStrictParsersRefuse(cert, log)
   }
 
   let store: ClusterStore | undefined
@@ -121,6 +124,11 @@ async function certificateFiles (settings: Settings, log: Logger): Promise<{ cer
   const dev = await ensureDevCertificates(settings.devCertDir)
   log.info({ certFile: dev.certFile, caFile: dev.caFile, generated: dev.generated }, 'using development certificates')
   return dev
+}
+
+function warnIfStrictParsersRefuse (cert: string, log: Logger): void {
+  const problems = strictCertificateProblems(cert)
+  if (problems.length > 0) log.warn({ problems }, STRICT_PARSER_WARNING)
 }
 
 function warnClusterOnlyFeatures (config: ReturnType<typeof loadConfig>, log: Logger): void {

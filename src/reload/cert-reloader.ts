@@ -20,6 +20,7 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.js'
 import { serverTlsOptions, type TlsPair } from '../tls/server-options.js'
+import { STRICT_PARSER_WARNING, strictCertificateProblems } from '../tls/strict-der.js'
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from './config-reloader.js'
 import { watchFiles } from './file-watch.js'
 
@@ -78,6 +79,8 @@ export function createCertReloader (options: CertReloaderOptions): CertReloader 
     }
     error = undefined
     options.metrics.certificateReloads.inc('success')
+    const problems = strictCertificateProblems(pair.cert.toString())
+    if (problems.length > 0) log.warn({ problems }, STRICT_PARSER_WARNING)
     log.info({ subject: checked.subject, fingerprint256: checked.fingerprint256, validTo: checked.validTo }, 'serving certificate reloaded')
   }
 

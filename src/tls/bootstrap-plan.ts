@@ -35,6 +35,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { checkPair } from '../reload/cert-reloader.js'
 import { CA_BUNDLE, NEXT_CERT, NEXT_KEY, PHASE_ANNOTATION, SIGNING_CERT, SIGNING_KEY, SINCE_ANNOTATION, TLS_CERT, TLS_KEY } from './bootstrap-secret.js'
 import { CA_COMMON_NAME, generateCertificateAuthority, generateServingCertificate, serviceDnsNames } from './certs.js'
+import { strictCertificateProblems } from './strict-der.js'
 
 export const PHASES = ['stable', 'trust-new', 'serve-new'] as const
 export type RotationPhase = typeof PHASES[number]
@@ -182,8 +183,10 @@ function expectedBundle (phase: RotationPhase, signing: Ca, next: Ca | undefined
   if (phase === 'stable') return [signing.cert]
   if (phase === 'trust-new') return [next?.cert ?? '', signing.cert]
   // serve-new: the signing CA, then the CAs still trusted from before it,
-  // which are only in ca.crt (their keys are gone). Expired ones are useless.
-  const older = held.filter((c) => c.fingerprint256 !== signing.x509.fingerprint256 && Date.parse(c.validTo) > now.getTime())
+  // which are only in ca.crt (their keys are gone).
+  // Expired ones are useless, and so are ones the API server cannot parse.
+  const older = held.filter((c) => c.fingerprint256 !== signing.x509.fingerprint256 && Date.parse(c.validTo) > now.getTime() &&
+    rejectedByStrictParsers(c) === undefined)
   return [signing.cert, ...older.map((c) => c.toString())]
 }
 
@@ -218,6 +221,12 @@ function usableCa (certPem: string | undefined, keyPem: string | undefined, now:
   let x509: X509Certificate
   try { x509 = new X509Certificate(certPem) } catch { return 'not a PEM certificate' }
   if (!x509.ca) return 'not a CA certificate'
+  // pullguard before 0.2 wrote the CA's name as a PrintableString holding
+  // '@': Node reads it, the API server (Go) does not, so the webhook was
+  // never called. Such a CA is useless to every client that matters: it is
+  // replaced at once, with no trust-new overlap, since nothing trusts it.
+  const strict = rejectedByStrictParsers(x509)
+  if (strict !== undefined) return strict
   try {
     if (!x509.checkPrivateKey(createPrivateKey(keyPem))) return 'the key does not belong to the certificate'
   } catch {
@@ -230,10 +239,18 @@ function usableCa (certPem: string | undefined, keyPem: string | undefined, now:
 function usableServing (candidate: KeyPair, signer: Ca, settings: PlanSettings, now: Date): X509Certificate | string {
   const leaf = checkPair(candidate, now)
   if (typeof leaf === 'string') return leaf
+  const strict = rejectedByStrictParsers(leaf)
+  if (strict !== undefined) return strict
   if (!leaf.checkIssued(signer.x509) || !leaf.verify(signer.x509.publicKey)) return 'not signed by the signing CA'
   const names = new Set((leaf.subjectAltName ?? '').split(', '))
   if (!serviceDnsNames(settings.service, settings.namespace).every((n) => names.has(`DNS:${n}`))) return 'not for the Service\'s DNS names'
   return leaf
+}
+
+/** Why Go's crypto/x509 (the API server) would refuse the certificate; fixed text, never a value. */
+function rejectedByStrictParsers (x509: X509Certificate): string | undefined {
+  const problems = strictCertificateProblems(x509.toString())
+  return problems.length === 0 ? undefined : `rejected by strict X.509 parsers such as the API server's: ${problems.join('; ')}`
 }
 
 function dateOf (text: string | undefined): Date | undefined {

@@ -207,7 +207,7 @@ function issueCertificateAuthority (settings: Settings, commonName = CA_COMMON_N
   caCert.publicKey = caKeys.publicKey
   caCert.validity.notBefore = new Date(settings.now.getTime() - BACKDATE_MS)
   caCert.validity.notAfter = new Date(settings.now.getTime() + settings.caValidityDays * DAY_MS)
-  const caSubject = [{ shortName: 'CN', value: commonName }]
+  const caSubject = commonNameOnly(commonName)
   caCert.setSubject(caSubject)
   caCert.setIssuer(caSubject) // self-signed: issuer == subject (RFC 5280 3.2)
   caCert.setExtensions([
@@ -320,10 +320,10 @@ function issueServingCertificate (
   cert.validity.notAfter = new Date(Math.min(wanted, caCert.validity.notAfter.getTime()))
   // The CN is informational only (see the header comment): NAME.NS.svc is
   // the name the API server connects to.
-  cert.setSubject([{ shortName: 'CN', value: `${settings.service}.${settings.namespace}.svc` }])
+  cert.setSubject(commonNameOnly(`${settings.service}.${settings.namespace}.svc`))
   // RFC 5280 4.1.2.4: the issuer field MUST equal the CA's subject, byte for
-  // byte in practice (chain building matches on it).
-  cert.setIssuer(caCert.subject.attributes)
+  // byte in practice (Go's chain building looks parents up by the raw bytes).
+  cert.setIssuer(issuerOf(caCert))
   cert.setExtensions([
     // RFC 5280 4.2.1.9: cA FALSE marks an end-entity certificate, so the key
     // cannot be used to mint further certificates that chain to our CA.
@@ -359,6 +359,35 @@ function issueServingCertificate (
   // since 1.18 and by OpenSSL at its default security level.
   cert.sign(caKey, md.sha256.create())
   return { cert: certificateToPem(cert), key: keys.privateKeyPem }
+}
+
+/**
+ * A Name with one CN attribute, encoded as UTF8String.
+ *
+ * node-forge encodes every attribute as PrintableString unless told
+ * otherwise, whatever the value holds; PrintableString cannot hold '@', '_',
+ * '*' or '&' (X.680 41.4), and Go's crypto/x509, which the API server uses
+ * to read `caBundle`, rejects such a certificate outright ("invalid
+ * PrintableString"), while OpenSSL and Node accept it. UTF8String holds any
+ * value and is what RFC 5280 4.1.2.6 asks CAs to use for DirectoryString.
+ */
+function commonNameOnly (value: string): forge.pki.CertificateField[] {
+  // valueTagClass holds a universal tag number (forge's x509.js reads it so);
+  // @types/node-forge types it as a tag class.
+  return [{ shortName: 'CN', value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }]
+}
+
+/**
+ * The CA's subject, to be written as a certificate's issuer with the same
+ * string types. forge keeps a parsed UTF8String value as raw bytes but
+ * encodes the value it writes, so decode it first or non-ASCII names would
+ * be encoded twice and no longer match the CA's subject.
+ */
+function issuerOf (caCert: forge.pki.Certificate): forge.pki.CertificateField[] {
+  return caCert.subject.attributes.map((attr) => {
+    if ((attr.valueTagClass as number | undefined) !== forge.asn1.Type.UTF8 || typeof attr.value !== 'string') return attr
+    return { ...attr, value: forge.util.decodeUtf8(attr.value) }
+  })
 }
 
 /** The CA's subjectKeyIdentifier as a byte string, read from the extension

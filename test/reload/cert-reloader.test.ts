@@ -8,6 +8,8 @@ import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
 import { checkPair, createCertReloader, type SecureContextTarget } from '../../src/reload/cert-reloader.js'
 import { generateServingCertificate } from '../../src/tls/certs.js'
+import { STRICT_PARSER_WARNING } from '../../src/tls/strict-der.js'
+import { legacyBootstrapCa, legacyServing } from '../helpers/legacy-ca.js'
 import { AtomicWriter } from '../helpers/atomic-writer.js'
 import { fixture, testConfig } from '../helpers/fixtures.js'
 import { parseExposition, sampleValue } from '../helpers/prometheus.js'
@@ -173,4 +175,42 @@ t.test('a server without TLS is refused up front', async (t) => {
   t.throws(() => createCertReloader({
     certFile: 'x', keyFile: 'y', server: app.server as unknown as SecureContextTarget, log: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }),
   }), { name: 'TypeError', message: /TLS server/ })
+})
+
+t.test('a pair that Node accepts but Go would refuse is served with a warning naming the problem', async (t) => {
+  const dir = t.testdir()
+  const { writeFile } = await import('node:fs/promises')
+  const first = issue()
+  await writeFile(`${dir}/tls.crt`, first.cert)
+  await writeFile(`${dir}/tls.key`, first.key)
+  const logs = new LogCapture()
+  const contexts: tls.SecureContextOptions[] = []
+  const reloader = createCertReloader({
+    certFile: `${dir}/tls.crt`,
+    keyFile: `${dir}/tls.key`,
+    server: { setSecureContext: (options) => { contexts.push(options) } },
+    log: createLogger({ level: 'debug', destination: logs }),
+    metrics: createMetrics({ defaultMetrics: false }),
+    fsWatch: false,
+    pollMs: 3_600_000,
+  })
+  t.teardown(() => reloader.close())
+  const now = new Date()
+  const legacy = legacyServing(legacyBootstrapCa(now), ['localhost'], now)
+  await writeFile(`${dir}/tls.crt`, legacy.cert)
+  await writeFile(`${dir}/tls.key`, legacy.key)
+  await reloader.check()
+  t.equal(contexts.length, 1, 'served: refusing it would not make the API server call us')
+  const warning = logs.records().find((r) => r.msg === STRICT_PARSER_WARNING)
+  t.ok(warning, 'warned')
+  t.equal(warning?.level, 40)
+  t.match(warning?.problems, [/issuer CN: a PrintableString/])
+
+  const good = issue()
+  logs.lines.length = 0
+  await writeFile(`${dir}/tls.crt`, good.cert)
+  await writeFile(`${dir}/tls.key`, good.key)
+  await reloader.check()
+  t.equal(contexts.length, 2)
+  t.notOk(logs.records().some((r) => r.msg === STRICT_PARSER_WARNING), 'a good certificate is not warned about')
 })

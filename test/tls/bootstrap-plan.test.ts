@@ -5,7 +5,9 @@ import t from 'tap'
 import { X509Certificate } from 'node:crypto'
 import { certificatesIn, planSecret, type PlanContext, type PlanSettings, type RawSecret, type SecretContent } from '../../src/tls/bootstrap-plan.js'
 import { rawOf } from '../../src/tls/bootstrap-secret.js'
-import { generateCertificateAuthority, generateServingCertificate } from '../../src/tls/certs.js'
+import { generateCertificateAuthority, generateServingCertificate, serviceDnsNames } from '../../src/tls/certs.js'
+import { strictCertificateProblems } from '../../src/tls/strict-der.js'
+import { legacyBootstrapCa, legacyServing } from '../helpers/legacy-ca.js'
 
 const DAY = 24 * 3_600_000
 const OVERLAP = 600_000
@@ -132,4 +134,45 @@ t.test('a serving certificate for another Service, or from another CA, is re-iss
   const wrongCa = plan({ data: { ...raw.data, 'ca-signing.crt': ca.cert }, annotations: raw.annotations }, { now: at(1) })
   t.match(wrongCa.reasons, [/signing CA is unusable \(the key does not belong/])
   t.not(wrongCa.content.signing.cert, fresh.signing.cert, 'a whole new CA')
+})
+
+t.test('a CA from before 0.2 (PrintableString name with @, refused by Go) is replaced at once, in any phase', async (t) => {
+  const names = serviceDnsNames('pullguard', 'pullguard')
+  const legacyCa = legacyBootstrapCa(T0, 30)
+  const legacyLeaf = legacyServing(legacyCa, names, T0, 10)
+  const legacy = { 'ca-signing.crt': legacyCa.cert, 'ca-signing.key': legacyCa.key, 'ca.crt': legacyCa.cert, 'tls.crt': legacyLeaf.cert, 'tls.key': legacyLeaf.key }
+  const stable = plan({ data: legacy, annotations: { 'pullguard.dev/ca-rotation-phase': 'stable' } }, { now: at(DAY) })
+  t.match(stable.reasons, [/signing CA is unusable \(rejected by strict X.509 parsers such as the API server's: issuer CN: a PrintableString .*\): a new CA replaces it/])
+  t.equal(stable.content.phase, 'stable', 'no trust-new overlap: nothing could trust the old CA')
+  t.same(stable.content.bundle, [stable.content.signing.cert], 'the old CA leaves ca.crt at once')
+  for (const pem of [stable.content.signing.cert, stable.content.serving.cert]) t.same(strictCertificateProblems(pem), [])
+  t.ok(signedBy(stable.content.serving.cert, stable.content.signing.cert))
+  t.same(plan(rawOf(stable.content), { now: at(2 * DAY) }).reasons, [], 'and then it is kept')
+
+  // Mid-rotation with a legacy next CA and a legacy CA only in ca.crt.
+  const good = plan(undefined, { now: T0 }).content
+  const legacyNext = legacyBootstrapCa(at(1), 30)
+  const trustNew = plan({
+    data: { ...rawOf(good).data, 'ca-next.crt': legacyNext.cert, 'ca-next.key': legacyNext.key, 'ca.crt': legacyNext.cert + good.signing.cert },
+    annotations: { 'pullguard.dev/ca-rotation-phase': 'trust-new', 'pullguard.dev/ca-rotation-since': at(1).toISOString() },
+  }, { now: at(DAY) })
+  t.match(trustNew.reasons[0], /next CA is unusable \(rejected by strict X.509 parsers/)
+  t.equal(trustNew.content.phase, 'stable')
+  t.same(trustNew.content.bundle, [good.signing.cert])
+  const serveNew = plan({
+    data: { ...rawOf(good).data, 'ca.crt': good.signing.cert + legacyCa.cert },
+    annotations: { 'pullguard.dev/ca-rotation-phase': 'serve-new', 'pullguard.dev/ca-rotation-since': at(1).toISOString() },
+  }, { now: at(DAY) })
+  t.same(serveNew.content.bundle, [good.signing.cert], 'an older CA that Go cannot parse is not kept in ca.crt')
+})
+
+t.test('a serving certificate Go cannot parse is re-issued by the signing CA', async (t) => {
+  // A leaf whose issuer name is the legacy PrintableString, under a good CA: only the leaf goes.
+  const legacyCa = legacyBootstrapCa(T0, 30)
+  const leaf = legacyServing(legacyCa, serviceDnsNames('pullguard', 'pullguard'), T0, 10)
+  const raw = rawOf(fresh)
+  const replaced = plan({ data: { ...raw.data, 'tls.crt': leaf.cert, 'tls.key': leaf.key }, annotations: raw.annotations }, { now: at(1) })
+  t.match(replaced.reasons, [/serving certificate is unusable/])
+  t.equal(replaced.content.signing.cert, fresh.signing.cert)
+  t.same(strictCertificateProblems(replaced.content.serving.cert), [])
 })

@@ -15,6 +15,8 @@ import { startCertificateBootstrap, type BootstrapOptions, type CertificateBoots
 import { planSecret } from '../../src/tls/bootstrap-plan.js'
 import { secretAnnotations, secretTexts } from '../../src/tls/bootstrap-secret.js'
 import { serviceDnsNames } from '../../src/tls/certs.js'
+import { strictCertificateProblems } from '../../src/tls/strict-der.js'
+import { legacyBootstrapCa, legacyServing } from '../helpers/legacy-ca.js'
 import { ApiServerDouble, type KObject } from '../helpers/api-server-double.js'
 import { testConfig } from '../helpers/fixtures.js'
 import { parseExposition, sampleValue } from '../helpers/prometheus.js'
@@ -292,4 +294,32 @@ t.test('logs hold no key material', async (t) => {
     t.notOk(body.some((line) => text.includes(line)), 'no PEM line of a key')
     t.notOk(text.includes(b64(key).slice(0, 40)), 'no base64 of a key')
   }
+})
+
+t.test('upgrade from a version whose CA Go refused: the CA is replaced at start-up and the caBundle follows', async (t) => {
+  const double = await cluster(t)
+  const now = new Date()
+  const legacyCa = legacyBootstrapCa(now)
+  const legacyLeaf = legacyServing(legacyCa, serviceDnsNames('pullguard', NS), now)
+  double.create('secrets', {
+    metadata: { name: SECRET, namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'pullguard' }, annotations: { 'pullguard.dev/ca-rotation-phase': 'stable' } },
+    type: 'kubernetes.io/tls',
+    data: { 'ca-signing.crt': b64(legacyCa.cert), 'ca-signing.key': b64(legacyCa.key), 'ca.crt': b64(legacyCa.cert), 'tls.crt': b64(legacyLeaf.cert), 'tls.key': b64(legacyLeaf.key) },
+  })
+  for (const resource of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'] as const) {
+    const config = double.get(resource, 'pullguard')
+    for (const hook of config.webhooks as Array<{ clientConfig: Record<string, unknown> }>) hook.clientConfig.caBundle = b64(legacyCa.cert)
+    double.update(resource, config)
+  }
+  const boot = await replica(t, double)
+  const texts = secretTextsOf(double)
+  t.not(fingerprint(texts['ca.crt'] ?? ''), fingerprint(legacyCa.cert), 'a new CA')
+  t.equal(texts['ca.crt'], texts['ca-signing.crt'], 'the old CA is not kept in the bundle')
+  t.same(strictCertificateProblems(texts['ca.crt'] ?? ''), [], 'the new CA reads under strict DER rules')
+  t.same(strictCertificateProblems(texts['tls.crt'] ?? ''), [])
+  t.same(new Set(bundlesOf(double)), new Set([b64(texts['ca.crt'] ?? '')]), 'every webhook now trusts the new CA')
+  t.ok(logs.records().some((r) => Array.isArray(r.reasons) && (r.reasons as string[]).some((s) => /rejected by strict X.509 parsers/.test(s))), 'the reason is logged')
+  const port = await serve(t, boot)
+  const peer = await handshake(port, texts['ca.crt'] ?? '')
+  t.equal(peer.fingerprint256, fingerprint(texts['tls.crt'] ?? ''))
 })
