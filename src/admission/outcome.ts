@@ -48,6 +48,8 @@ export interface ImageDecision {
   readonly secrets: readonly SecretDecision[]
   /** Whether alwaysPull covers this image. */
   readonly covered: boolean
+  /** alwaysPull: private only: why the image counts as private (or is exempt); never names another namespace's Secret. */
+  readonly coveredBecause: string | undefined
   readonly pullPolicy: { readonly before: unknown, readonly after: unknown }
 }
 

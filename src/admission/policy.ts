@@ -21,7 +21,8 @@ import { describeSite } from './image-sites.js'
 import { listOf, pullSecretNames, type JsonObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
 import { isCovered, resolveSites, type RequestContext, type Resolution } from './resolve.js'
-import { mountableSecrets, secretChoices, warnLacking, warnProblem } from './secrets.js'
+import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem } from './secrets.js'
+import { describeCoverage } from './coverage.js'
 import { Warnings } from './warnings.js'
 
 const ALWAYS = 'Always'
@@ -53,6 +54,7 @@ export function mutate (input: AdmissionInput, config: Config, cluster?: Cluster
       if (!present && choice.problem !== undefined) warnProblem(choice, ctx, mountable)
       else if (problem === 'immutable') warnLacking(r, choice.name, ctx)
       const added = !present && problem === undefined
+      if (added && choice.pending) warnPending(choice.name, ctx)
       if (added && !injected.some((i) => i.name === choice.name)) injected.push({ name: choice.name, source: choice.source, entry: choice.entry?.index })
       return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem }
     })
@@ -62,7 +64,7 @@ export function mutate (input: AdmissionInput, config: Config, cluster?: Cluster
       policyOps.push(setMember(r.site.holder, r.site.holderPointer, r.site.policyField, ALWAYS))
       forced.push({ list: r.site.list, field: policyFieldPath(r.site) })
     }
-    return decision(r, secrets, covered, force ? ALWAYS : r.site.policy)
+    return decision(r, secrets, covered, force ? ALWAYS : r.site.policy, ctx)
   })
   const patch = [...pullSecretOps(spec, injected.map((i) => i.name)), ...policyOps]
   return { allowed: true, denial: undefined, patch, warnings: ctx.warnings.list(), images, skipped: undefined, injected, forced, warningReasons: ctx.warnings.reasons() }
@@ -118,7 +120,7 @@ function enforce (resolutions: readonly Resolution[], ctx: RequestContext, why: 
     warnInvalid(r, ctx)
     const covered = isCovered(ctx.policy.alwaysPull, r)
     if (covered && r.site.policy !== ALWAYS) violations.push(unsupportedPolicy(r.site))
-    return decision(r, [], covered, r.site.policy)
+    return decision(r, [], covered, r.site.policy, ctx)
   })
   const denial = violations.length === 0 ? undefined : deny(violations, ctx, why)
   return { allowed: denial === undefined, denial, patch: [], warnings: ctx.warnings.list(), images, skipped: undefined, injected: [], forced: [], warningReasons: ctx.warnings.reasons() }
@@ -146,6 +148,9 @@ function pullSecretOps (spec: JsonObject, names: readonly string[]): PatchOperat
 
 function warnInvalid (r: Resolution, ctx: RequestContext): void {
   if (r.invalid !== undefined) ctx.warnings.add('invalid-image', `pullguard: ${describeSite(r.site)}: ${r.invalid}; no pull secret added`)
+  if (r.coverage?.private?.respelled === true) {
+    ctx.warnings.add('registry-spelling', `pullguard: ${describeSite(r.site)}: registry host spelled with other case or :443; the kubelet will not use its credentials`)
+  }
 }
 
 // The in-tree plugin's message: field.NotSupported(path, value, ["Always"]).
@@ -164,7 +169,7 @@ function deny (violations: readonly string[], ctx: RequestContext, why: string):
   }
 }
 
-function decision (r: Resolution, secrets: readonly SecretDecision[], covered: boolean, after: unknown): ImageDecision {
+function decision (r: Resolution, secrets: readonly SecretDecision[], covered: boolean, after: unknown, ctx: RequestContext): ImageDecision {
   return {
     field: r.site.field,
     name: r.site.name,
@@ -175,6 +180,7 @@ function decision (r: Resolution, secrets: readonly SecretDecision[], covered: b
     matched: r.entries.map((e) => ({ index: e.index, match: e.match })),
     secrets,
     covered,
+    coveredBecause: r.coverage === undefined ? undefined : describeCoverage(r.coverage, ctx.namespace),
     pullPolicy: { before: r.site.policy, after },
   }
 }

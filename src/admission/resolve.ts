@@ -7,6 +7,7 @@ import type { ClusterView, PullSecretInfo } from '../cluster/types.js'
 import type { Config, RegistryEntry } from '../config/compile.js'
 import type { AlwaysPullMode } from '../config/schema.js'
 import type { ImageReference } from '../image/reference.js'
+import { coverage, type Coverage } from './coverage.js'
 import type { ImageSite } from './image-sites.js'
 import type { NamespacePolicy } from './namespace-policy.js'
 import type { Warnings } from './warnings.js'
@@ -28,6 +29,8 @@ export interface Resolution {
   readonly entries: readonly RegistryEntry[]
   /** Matching pull Secrets of the namespace (discovery), most specific first. */
   readonly discovered: readonly PullSecretInfo[]
+  /** Whether `alwaysPull: private` covers the image, and why; only computed in that mode. */
+  readonly coverage: Coverage | undefined
 }
 
 const NONE: readonly never[] = Object.freeze([])
@@ -44,18 +47,22 @@ export function resolveSites (sites: readonly ImageSite[], ctx: RequestContext):
   const discover = cluster !== undefined && policy.discover && policy.inject
   return sites.map((site) => {
     const image = site.image
-    if (typeof image !== 'string') return { site, ref: undefined, invalid: 'image is missing or not a string', entries: NONE, discovered: NONE }
+    if (typeof image !== 'string') return { site, ref: undefined, invalid: 'image is missing or not a string', entries: NONE, discovered: NONE, coverage: undefined }
     let hit = cache.get(image)
     if (hit === undefined) {
       const parsed = config.parseImage(image)
-      hit = parsed.ok
-        ? {
-            ref: parsed.ref,
-            invalid: undefined,
-            entries: config.keyring.lookup(parsed.ref.name, allowed),
-            discovered: discover ? cluster.discover(namespace, parsed.ref.name) : NONE,
-          }
-        : { ref: undefined, invalid: parsed.error.message, entries: NONE, discovered: NONE }
+      if (parsed.ok) {
+        const entries = config.keyring.lookup(parsed.ref.name, allowed)
+        hit = {
+          ref: parsed.ref,
+          invalid: undefined,
+          entries,
+          discovered: discover ? cluster.discover(namespace, parsed.ref.name) : NONE,
+          coverage: policy.alwaysPull === 'private' ? coverage(parsed.ref, entries, config, cluster, namespace) : undefined,
+        }
+      } else {
+        hit = { ref: undefined, invalid: parsed.error.message, entries: NONE, discovered: NONE, coverage: undefined }
+      }
       cache.set(image, hit)
     }
     return { site, ...hit }
@@ -63,9 +70,15 @@ export function resolveSites (sites: readonly ImageSite[], ctx: RequestContext):
 }
 
 /**
- * `all` covers every image; `private` only images that need a credential:
- * those matched by a configured entry or a discovered pull Secret.
+ * `all` covers every image; `private` every image some known credential
+ * applies to, in any namespace (coverage.ts), unless publicImages lists it.
+ * An image that does not parse is covered too: the runtime should refuse it
+ * as well, but if some runtime reads it differently, Always costs nothing
+ * and errs towards enforcement. (A container with no image pulls nothing.)
  */
 export function isCovered (mode: AlwaysPullMode, resolution: Resolution): boolean {
-  return mode === 'all' || (mode === 'private' && (resolution.entries.length > 0 || resolution.discovered.length > 0))
+  if (mode === 'all') return true
+  if (mode === 'private' && resolution.ref === undefined) return typeof resolution.site.image === 'string'
+  const c = resolution.coverage
+  return mode === 'private' && c !== undefined && c.private !== undefined && c.publicPrefix === undefined
 }

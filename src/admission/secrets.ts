@@ -16,6 +16,8 @@ export interface SecretChoice {
   readonly entry: RegistryEntry | undefined
   /** Set when the Secret must not be injected. */
   readonly problem: SecretProblem | undefined
+  /** Injected although it does not exist yet (missingSecrets: inject). */
+  readonly pending: boolean
 }
 
 // plugin/pkg/admission/serviceaccount: with this annotation "true", the API
@@ -49,7 +51,15 @@ export function secretChoices (r: Resolution, ctx: RequestContext, mountable: Re
   const choose = (name: string, source: SecretChoice['source'], entry: RegistryEntry | undefined): void => {
     if (seen.has(name)) return
     seen.add(name)
-    out.push({ name, source, entry, problem: problemOf(name, ctx, mountable) })
+    const problem = problemOf(name, ctx, mountable)
+    // missingSecrets: inject (the default): a configured Secret is referenced
+    // before it exists. Pod imagePullSecrets are immutable, so a pod admitted
+    // a moment before its Secret (GitOps apply order, namespace bootstrap)
+    // would otherwise never get it; the kubelet looks the Secret up at every
+    // pull attempt and skips a missing one with an event, so a name that
+    // appears later self-heals. Discovery only ever finds Secrets that exist.
+    const pending = problem === 'missing' && source === 'config' && ctx.config.missingSecrets === 'inject'
+    out.push({ name, source, entry, problem: pending ? undefined : problem, pending })
   }
   for (const entry of r.entries) for (const name of entry.secrets) choose(name, 'config', entry)
   for (const info of r.discovered) choose(info.name, 'discovery', undefined)
@@ -57,13 +67,20 @@ export function secretChoices (r: Resolution, ctx: RequestContext, mountable: Re
 }
 
 function problemOf (name: string, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): SecretProblem | undefined {
+  // First: a Secret the ServiceAccount does not list would make the API
+  // server reject the pod, whether or not the Secret exists.
+  if (mountable !== undefined && !mountable.names.has(name)) return 'not-mountable'
   if (ctx.cluster !== undefined) {
     const info = ctx.cluster.secret(ctx.namespace, name)
     if (info === undefined) return 'missing'
     if (info.malformed !== undefined) return 'malformed'
   }
-  if (mountable !== undefined && !mountable.names.has(name)) return 'not-mountable'
   return undefined
+}
+
+/** Warning for a Secret referenced before it exists (missingSecrets: inject). */
+export function warnPending (name: string, ctx: RequestContext): void {
+  ctx.warnings.add('secret-pending', `pullguard: pull secret "${name}" does not exist in "${ctx.namespace}" yet; added: the kubelet uses it once it exists`)
 }
 
 /** One warning per Secret that cannot be injected (identical texts collapse in Warnings). */

@@ -13,11 +13,13 @@ export const MAX_WARNINGS = 10
 export const WARNING_REASONS = [
   'invalid-image',
   'secret-missing',
+  'secret-pending',
   'secret-malformed',
   'secret-not-mountable',
   'secret-lacking-on-running-pod',
   'namespace-unknown',
   'bad-label',
+  'registry-spelling',
 ] as const
 export type WarningReason = typeof WARNING_REASONS[number]
 

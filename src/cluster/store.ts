@@ -4,6 +4,7 @@
  * so a burst of Secret events costs one rebuild, and admission never scans
  * every Secret.
  */
+import type { CredentialKey } from '../registry/credential-key.js'
 import { Keyring } from '../registry/keyring.js'
 import type { ClusterView, NamespaceInfo, PullSecretInfo, ServiceAccountInfo } from './types.js'
 
@@ -12,6 +13,8 @@ export class ClusterStore implements ClusterView {
   private readonly secrets = new Map<string, Map<string, PullSecretInfo>>()
   private readonly serviceAccounts = new Map<string, ServiceAccountInfo>()
   private readonly keyrings = new Map<string, Keyring<PullSecretInfo>>()
+  /** Every usable pull Secret of every namespace, for coverage; rebuilt on first use after a change. */
+  private everywhere: Keyring<PullSecretInfo> | undefined
 
   namespace (name: string): NamespaceInfo | undefined {
     return this.namespaces.get(name)
@@ -39,6 +42,34 @@ export class ClusterStore implements ClusterView {
     return [...new Set(keyring.lookup(imageName))]
   }
 
+  /**
+   * Usable pull Secrets of ANY namespace whose keys match the image, kubelet
+   * rules. Coverage (alwaysPull: private) asks this: an image someone holds a
+   * credential for is private for everyone, whichever namespace the pod is in.
+   */
+  covering (imageName: string): readonly PullSecretInfo[] {
+    this.everywhere ??= new Keyring(this.usableKeys())
+    return this.everywhere.lookup(imageName)
+  }
+
+  /** The registry keys of every usable pull Secret, once each (by normalised key). */
+  pullSecretKeys (): CredentialKey[] {
+    const seen = new Map<string, CredentialKey>()
+    for (const { key } of this.usableKeys()) if (!seen.has(key.key)) seen.set(key.key, key)
+    return [...seen.values()]
+  }
+
+  private usableKeys (): Array<{ key: CredentialKey, value: PullSecretInfo }> {
+    const entries = []
+    for (const inNamespace of this.secrets.values()) {
+      for (const info of inNamespace.values()) {
+        if (info.malformed !== undefined) continue
+        for (const key of info.keys) entries.push({ key, value: info })
+      }
+    }
+    return entries
+  }
+
   setNamespace (info: NamespaceInfo): void {
     this.namespaces.set(info.name, info)
   }
@@ -55,6 +86,7 @@ export class ClusterStore implements ClusterView {
     }
     inNamespace.set(info.name, info)
     this.keyrings.delete(info.namespace)
+    this.everywhere = undefined
   }
 
   deleteSecret (namespace: string, name: string): void {
@@ -62,6 +94,7 @@ export class ClusterStore implements ClusterView {
     if (inNamespace?.delete(name) !== true) return
     if (inNamespace.size === 0) this.secrets.delete(namespace)
     this.keyrings.delete(namespace)
+    this.everywhere = undefined
   }
 
   setServiceAccount (info: ServiceAccountInfo): void {

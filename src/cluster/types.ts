@@ -43,4 +43,6 @@ export interface ClusterView {
   /** Usable pull Secrets of the namespace whose keys match the image, in kubelet order. */
   discover (namespace: string, imageName: string): readonly PullSecretInfo[]
   serviceAccount (namespace: string, name: string): ServiceAccountInfo | undefined
+  /** Usable pull Secrets of any namespace whose keys match the image (coverage for alwaysPull: private). */
+  covering (imageName: string): readonly PullSecretInfo[]
 }

@@ -10,7 +10,7 @@ import { Keyring } from '../registry/keyring.js'
 import { compileLabelSelector, type LabelMatcher, type Labels } from './label-selector.js'
 import { compileNamespacePattern, secretNameProblem, type NamespaceMatcher } from './names.js'
 import { configError, echo, parseConfigText } from './parse.js'
-import type { AlwaysPullMode, RawConfig } from './schema.js'
+import type { AlwaysPullMode, MissingSecretsMode, RawConfig } from './schema.js'
 
 export interface RegistryEntry {
   /** Position in `registries`, for messages and bounded metric labels. */
@@ -41,6 +41,14 @@ export interface Config {
   readonly discoverSecrets: boolean
   /** parseImageReference, memoised for the life of this config. */
   readonly parseImage: ReferenceParser
+  /**
+   * Image-name prefixes never forced to Always in `private` mode (set only
+   * here, by the platform team): the escape hatch for a host-wide key such
+   * as index.docker.io that would make every image of a registry private.
+   */
+  readonly publicImages: readonly string[]
+  /** `inject`: reference a configured Secret even before it exists in the namespace. */
+  readonly missingSecrets: MissingSecretsMode
 }
 
 export interface ConfigOptions {
@@ -79,6 +87,11 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
       allows: combine(byName, bySelector),
     })
   })
+  const publicImages = (raw.publicImages ?? []).filter((prefix, i) => {
+    const problem = publicImageProblem(prefix)
+    if (problem !== undefined) problems.push(`publicImages[${i}]: ${echo(prefix)} ${problem}`)
+    return problem === undefined
+  })
   const excluded = [...(raw.excludeNamespaces ?? [])]
   const isConfiguredExcluded = compilePatterns(excluded, 'excludeNamespaces', problems) ?? noNamespace
   if (problems.length > 0) throw configError(options.origin, problems)
@@ -94,7 +107,24 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
     isExcluded: (namespace: string) => namespace === self || isConfiguredExcluded(namespace),
     discoverSecrets: raw.discoverSecrets ?? false,
     parseImage: createReferenceParser(),
+    publicImages: Object.freeze(publicImages),
+    missingSecrets: raw.missingSecrets ?? 'inject',
   })
+}
+
+// A prefix of a normalised image name, as the runtime writes it: a registry
+// host (lowercase, optional port), '/', then repository path characters.
+// Matched against names like docker.io/library/nginx, so a prefix must name
+// its registry: 'nginx' alone would never match anything.
+const PUBLIC_PREFIX = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?\/[a-z0-9._/-]*$/
+
+function publicImageProblem (prefix: string): string | undefined {
+  if (!PUBLIC_PREFIX.test(prefix)) {
+    return 'is not an image-name prefix: write it as the runtime names images, registry host first and lowercase, ' +
+      'e.g. docker.io/library/ (not nginx, not index.docker.io/library/)'
+  }
+  if (prefix.startsWith('index.docker.io/')) return 'names Docker Hub as index.docker.io: image names use docker.io/, e.g. docker.io/library/'
+  return undefined
 }
 
 function combine (byName: NamespaceMatcher | undefined, bySelector: LabelMatcher | undefined): RegistryEntry['allows'] {

@@ -16,11 +16,16 @@ export interface RawRegistryEntry {
   namespaceSelector?: RawLabelSelector
 }
 
+export const MISSING_SECRETS_MODES = ['inject', 'skip'] as const
+export type MissingSecretsMode = typeof MISSING_SECRETS_MODES[number]
+
 export interface RawConfig {
   registries?: RawRegistryEntry[]
   alwaysPull?: AlwaysPullMode
   excludeNamespaces?: string[]
   discoverSecrets?: boolean
+  publicImages?: string[]
+  missingSecrets?: MissingSecretsMode
 }
 
 const labelSelector = {
@@ -71,5 +76,7 @@ export const configSchema = {
     alwaysPull: { enum: [...ALWAYS_PULL_MODES] },
     excludeNamespaces: stringList,
     discoverSecrets: { type: 'boolean' },
+    publicImages: stringList,
+    missingSecrets: { enum: [...MISSING_SECRETS_MODES] },
   },
 } as const

@@ -54,10 +54,31 @@ t.test('a configured secret is injected only if it exists as a usable pull secre
   t.same(names(out), ['ghcr-acme'])
   t.same(outcome.warnings, ['pullguard: pull secret "acr-pull" in "team-a" is not a valid docker config; not added'])
   t.same(outcome.warningReasons, ['secret-malformed'])
-  const missing = run(podWith([['b', 'x.azurecr.io/y', 'Always']]), 'relaxed').outcome
+  const skip = configFrom(`${CONFIG}missingSecrets: skip\n`)
+  const missing = run(podWith([['b', 'x.azurecr.io/y', 'Always']]), 'relaxed', cluster(), skip).outcome
   t.same(missing.warnings, ['pullguard: pull secret "acr-pull" not found in namespace "relaxed"; not added'])
   t.same(missing.patch, [])
   t.same(missing.images[0]?.secrets, [{ name: 'acr-pull', source: 'config', entry: 2, match: '*.azurecr.io', added: false, problem: 'missing' }])
+})
+
+t.test('missingSecrets: inject (the default) references a configured Secret before it exists', async (t) => {
+  const { outcome, out } = run(podWith([['b', 'x.azurecr.io/y', 'Always']]), 'relaxed')
+  t.same(names(out), ['acr-pull'])
+  t.same(outcome.warnings, ['pullguard: pull secret "acr-pull" does not exist in "relaxed" yet; added: the kubelet uses it once it exists'])
+  t.same(outcome.warningReasons, ['secret-pending'])
+  t.same(outcome.images[0]?.secrets, [{ name: 'acr-pull', source: 'config', entry: 2, match: '*.azurecr.io', added: true, problem: undefined }])
+  t.same(names(run(podWith([['b', 'x.azurecr.io/y', 'Always']]), 'team-a').out), [], 'a malformed Secret is still never injected')
+
+  // The ServiceAccount rule wins: never inject what it would reject.
+  const store = cluster()
+  store.setServiceAccount(summarizeServiceAccount(serviceAccount('relaxed', 'builder', ['ghcr-acme'], true)))
+  const strict = run(podWith([['b', 'x.azurecr.io/y', 'Always']], { spec: { serviceAccountName: 'builder' } }), 'relaxed', store)
+  t.same(names(strict.out), [])
+  t.same(strict.outcome.warningReasons, ['secret-not-mountable'])
+
+  // Discovery only ever injects Secrets that exist.
+  const discovering = configFrom(CONFIG.replace('discoverSecrets: false', 'discoverSecrets: true'))
+  t.same(names(run(podWith([['a', 'quay.io/coreos/etcd', 'Always']]), 'relaxed', cluster(), discovering).out), [])
 })
 
 t.test('namespaceSelector entries apply by namespace labels', async (t) => {
@@ -84,7 +105,7 @@ t.test('discovery: per-namespace label, configured entries first, most specific 
 })
 
 t.test('a discovered match makes an image private', async (t) => {
-  const { out } = run(podWith([['a', 'quay.io/coreos/etcd', 'IfNotPresent'], ['b', 'quay.io/public/x', 'IfNotPresent']]), 'discovering')
+  const { out } = run(podWith([['a', 'quay.io/coreos/etcd', 'IfNotPresent'], ['b', 'registry.example.com/public/x', 'IfNotPresent']]), 'discovering')
   t.same(out.spec.containers.map((c: Json) => c.imagePullPolicy), ['Always', 'IfNotPresent'])
 })
 
@@ -133,7 +154,7 @@ t.test('enforce-mountable-secrets: only secrets the ServiceAccount lists', async
 
 t.test('a namespace not yet in the cache: config defaults and a warning', async (t) => {
   const { outcome } = run(podWith([['a', 'ghcr.io/acme/x', 'Always']]), 'brand-new')
-  t.same(outcome.warningReasons, ['namespace-unknown', 'secret-missing'])
+  t.same(outcome.warningReasons, ['namespace-unknown', 'secret-pending'])
 })
 
 t.test('an ephemeral container that needs a discovered secret the pod lacks gets a warning', async (t) => {

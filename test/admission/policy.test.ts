@@ -57,11 +57,13 @@ interface CreateCase {
 
 const cases: CreateCase[] = [
   {
-    name: 'namespace outside the entry\'s list gets no ghcr secret, and private mode leaves that image alone',
+    // Issue #8: the namespaces that may not use a credential are exactly the
+    // ones that must ask the registry (another tenant's cached image).
+    name: 'namespace outside the entry\'s list gets no ghcr secret, and private mode still forces that image',
     pod: podWith([['a', 'ghcr.io/acme/web:1', 'IfNotPresent'], ['b', 'x.azurecr.io/y', 'IfNotPresent']]),
     options: { namespace: 'team-c' },
     secrets: ['acr-pull'],
-    containerPolicies: ['IfNotPresent', 'Always'],
+    containerPolicies: ['Always', 'Always'],
   },
   {
     name: 'a namespace glob admits team-b-prod',
@@ -127,10 +129,10 @@ const cases: CreateCase[] = [
     containerPolicies: ['IfNotPresent', 'Always'],
   },
   {
-    name: 'an invalid reference gets a warning, no secret and (private) no forced policy',
+    name: 'an invalid reference gets a warning and no secret, and (private) is forced all the same',
     pod: podWith([['a', 'ghcr.io/ACME/x:1', 'IfNotPresent'], ['b', 'x.azurecr.io/y', 'Always']]),
     secrets: ['acr-pull'],
-    containerPolicies: ['IfNotPresent', 'Always'],
+    containerPolicies: ['Always', 'Always'],
     warnings: [/^pullguard: spec\.containers\[0\] \(a\): .*lowercase.*no pull secret added$/],
   },
   {

@@ -14,6 +14,7 @@ registries:
     secrets: [ghcr-acme]
 alwaysPull: private
 discoverSecrets: true
+missingSecrets: skip
 `)
 
 async function setup (t: { teardown: (fn: () => Promise<void>) => void }) {
