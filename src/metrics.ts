@@ -18,6 +18,13 @@ import { WARNING_REASONS } from './admission/warnings.js'
 export const OTHER = 'other'
 
 export const ENDPOINTS = ['mutate', 'validate', 'preview'] as const
+/**
+ * The admission endpoints the API server calls, as the `webhook` label:
+ * `mutate` is the MutatingWebhookConfiguration, `validate` the
+ * ValidatingWebhookConfiguration of the validating-webhook component. Named
+ * by endpoint because an AdmissionReview does not say which webhook sent it.
+ */
+export const WEBHOOKS = ['mutate', 'validate'] as const
 export const OPERATIONS = ['CREATE', 'UPDATE', 'UPDATE/ephemeralcontainers', 'DELETE', 'CONNECT'] as const
 export const DECISIONS = ['patched', 'allowed', 'skipped', 'denied', 'error'] as const
 export const SECRET_SOURCES = ['config', 'discovery'] as const
@@ -29,6 +36,7 @@ export const RELOAD_RESULTS = ['success', 'failure'] as const
 export const INFORMER_RESOURCES = ['namespaces', 'secrets/dockerconfigjson', 'secrets/dockercfg', 'serviceaccounts'] as const
 
 export type Endpoint = typeof ENDPOINTS[number]
+export type Webhook = typeof WEBHOOKS[number]
 export type AdmissionDecision = typeof DECISIONS[number]
 export type SecretSource = typeof SECRET_SOURCES[number]
 export type PolicyField = typeof POLICY_FIELDS[number]
@@ -68,6 +76,13 @@ export interface ReloadCounter {
 
 export interface Metrics {
   readonly registry: Registry
+  /**
+   * What to call as soon as a request reaches a webhook's endpoint, before
+   * its body is read (so malformed reviews count too). Get it once, when the
+   * route is registered: the label children are bound at creation, and a
+   * call is one counter increment and one gauge set.
+   */
+  reviewReceiver (webhook: Webhook): () => void
   readonly admissionRequests: { inc (labels: AdmissionLabels): void }
   readonly admissionDuration: {
     observe (endpoint: Endpoint, seconds: number): void
@@ -89,7 +104,7 @@ export interface MetricsOptions {
   /** process_* and nodejs_* metrics (prom-client's defaults). Default true. */
   readonly defaultMetrics?: boolean
   readonly informers?: InformerSource | undefined
-  /** The clock for staleness, for tests. */
+  /** The clock for staleness and the last-review time, for tests. */
   readonly now?: () => number
 }
 
@@ -99,6 +114,24 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   const now = options.now ?? Date.now
   let informers = options.informers
 
+  // "Is the API server calling us at all?": a webhook that is never called
+  // (an untrusted caBundle, a wrong Service, a namespaceSelector that matches
+  // nothing) answers nothing wrong and looks healthy, and with
+  // failurePolicy: Ignore the API server admits every pod unmutated. These two
+  // series make the silence visible (the PullguardNotCalled alert,
+  // manifests/components/monitoring).
+  const received = new Counter({
+    name: 'pullguard_admission_reviews_received_total',
+    help: 'AdmissionReviews received, counted on arrival (malformed ones too), by endpoint: webhook="mutate" is the MutatingWebhookConfiguration, "validate" the ValidatingWebhookConfiguration (a review does not name its webhook).',
+    labelNames: ['webhook'] as const,
+    registers,
+  })
+  const lastReview = new Gauge({
+    name: 'pullguard_admission_last_review_timestamp_seconds',
+    help: 'Unix time of the last AdmissionReview received, by webhook endpoint (mutate, validate); 0 until the first one.',
+    labelNames: ['webhook'] as const,
+    registers,
+  })
   const requests = new Counter({
     name: 'pullguard_admission_requests_total',
     help: 'Admission requests answered, by endpoint, operation and decision.',
@@ -180,6 +213,23 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     certificateReloads.inc({ result }, 0)
   }
   for (const endpoint of ENDPOINTS) denials.inc({ endpoint }, 0)
+  // The last-review gauge starts at 0, not absent: `time() - value` is then
+  // huge until the first review, so "no review for 10 minutes" holds from
+  // start-up on, and the alert needs absent() only for a pullguard that is
+  // not scraped at all.
+  for (const webhook of WEBHOOKS) {
+    received.inc({ webhook }, 0)
+    lastReview.set({ webhook }, 0)
+  }
+  const receivers = new Map<string, () => void>()
+  for (const webhook of [...WEBHOOKS, OTHER]) {
+    const count = received.labels(webhook)
+    const last = lastReview.labels(webhook)
+    receivers.set(webhook, () => {
+      count.inc()
+      last.set(now() / 1000)
+    })
+  }
 
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
 
@@ -189,6 +239,9 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
 
   return {
     registry,
+    reviewReceiver (webhook) {
+      return receivers.get(bounded(webhook, WEBHOOKS)) ?? noop
+    },
     admissionRequests: {
       inc (labels) {
         requests.inc({
@@ -250,6 +303,8 @@ function bounded (value: unknown, allowed: readonly string[]): string {
 function entryLabel (entry: unknown): string {
   return typeof entry === 'number' && Number.isSafeInteger(entry) && entry >= 0 ? String(entry) : OTHER
 }
+
+function noop (): void {}
 
 function countable (count: number): boolean {
   return Number.isFinite(count) && count > 0

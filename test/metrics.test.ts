@@ -3,10 +3,12 @@ import { fastify } from 'fastify'
 import { register as globalRegistry } from 'prom-client'
 import {
   createMetrics, operationLabel, DECISIONS, DURATION_BUCKETS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER,
-  POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, type InformerStatus, type Metrics,
+  POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, WEBHOOKS, type InformerStatus, type Metrics,
 } from '../src/metrics.js'
 import { metricsRoute } from '../src/routes/metrics.js'
+import { fixture, fixtureText, testConfig } from './helpers/fixtures.js'
 import { parseExposition, sampleValue, type Exposition } from './helpers/prometheus.js'
+import { startServer } from './helpers/server.js'
 
 const scrape = async (metrics: Metrics): Promise<Exposition> => parseExposition(await metrics.registry.metrics())
 
@@ -17,6 +19,8 @@ const HOSTILE: unknown[] = [
 ]
 
 const EXPECTED: Record<string, { type: string, labels: string[] }> = {
+  pullguard_admission_reviews_received_total: { type: 'counter', labels: ['webhook'] },
+  pullguard_admission_last_review_timestamp_seconds: { type: 'gauge', labels: ['webhook'] },
   pullguard_admission_requests_total: { type: 'counter', labels: ['decision', 'endpoint', 'operation'] },
   pullguard_admission_duration_seconds: { type: 'histogram', labels: ['endpoint'] },
   pullguard_secrets_injected_total: { type: 'counter', labels: ['entry', 'source'] },
@@ -30,6 +34,7 @@ const EXPECTED: Record<string, { type: string, labels: string[] }> = {
 }
 
 function exercise (m: Metrics): void {
+  m.reviewReceiver('mutate')()
   m.admissionRequests.inc({ endpoint: 'mutate', operation: 'CREATE', decision: 'patched' })
   m.admissionDuration.observe('mutate', 0.0003)
   m.secretsInjected.inc('config', 0)
@@ -100,6 +105,7 @@ t.test('hostile label values never reach the exposition', async (t) => {
       m.secretsInjected.inc('config', any(v))
       m.pullPoliciesForced.inc(any(v), any(v))
       m.denials.inc(any(v))
+      m.reviewReceiver(any(v))()
       m.warnings.inc(any(v))
       m.configReloads.inc(any(v))
       m.certificateReloads.inc(any(v))
@@ -117,6 +123,7 @@ t.test('hostile label values never reach the exposition', async (t) => {
 
   const allowed: Record<string, readonly string[]> = {
     endpoint: [...ENDPOINTS, OTHER],
+    webhook: [...WEBHOOKS, OTHER],
     operation: [...OPERATIONS, OTHER],
     decision: [...DECISIONS, OTHER],
     source: [...SECRET_SOURCES, OTHER],
@@ -175,13 +182,83 @@ t.test('secrets: config entries by index, discovery with an empty entry', async 
   t.equal(sampleValue(exp, 'pullguard_secrets_injected_total', { source: 'discovery', entry: '' }), 2)
 })
 
-t.test('reload and denial counters exist at zero before anything happens', async (t) => {
+t.test('reload, denial and review-received series exist at zero before anything happens', async (t) => {
   const exp = await scrape(createMetrics({ defaultMetrics: false }))
   for (const result of RELOAD_RESULTS) {
     t.equal(sampleValue(exp, 'pullguard_config_reloads_total', { result }), 0)
     t.equal(sampleValue(exp, 'pullguard_certificate_reloads_total', { result }), 0)
   }
   for (const endpoint of ENDPOINTS) t.equal(sampleValue(exp, 'pullguard_denials_total', { endpoint }), 0)
+  t.same(WEBHOOKS, ['mutate', 'validate'], 'the endpoints the API server calls; not preview')
+  for (const webhook of WEBHOOKS) {
+    t.equal(sampleValue(exp, 'pullguard_admission_reviews_received_total', { webhook }), 0, `${webhook}: none received`)
+    // 0, not absent: PullguardNotCalled computes time() - value, which is then
+    // far above its threshold until the first review arrives.
+    t.equal(sampleValue(exp, 'pullguard_admission_last_review_timestamp_seconds', { webhook }), 0, `${webhook}: last review at 0`)
+  }
+  t.equal(exp.samples.filter((s) => s.labels.webhook === OTHER).length, 0, 'no other series until something odd is counted')
+})
+
+t.test('a review receiver is bound once per webhook and moves its own series only', async (t) => {
+  let clock = 1_700_000_000_000
+  const m = createMetrics({ defaultMetrics: false, now: () => clock })
+  const mutate = m.reviewReceiver('mutate')
+  t.equal(m.reviewReceiver('mutate'), mutate, 'the same pre-bound function every time')
+  t.not(m.reviewReceiver('validate'), mutate, 'validate has its own')
+  mutate()
+  clock += 2_500
+  mutate()
+  let exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_admission_reviews_received_total', { webhook: 'mutate' }), 2)
+  t.equal(sampleValue(exp, 'pullguard_admission_last_review_timestamp_seconds', { webhook: 'mutate' }), 1_700_000_002.5, 'seconds, from the clock')
+  t.equal(sampleValue(exp, 'pullguard_admission_reviews_received_total', { webhook: 'validate' }), 0)
+  t.equal(sampleValue(exp, 'pullguard_admission_last_review_timestamp_seconds', { webhook: 'validate' }), 0)
+  m.reviewReceiver('preview' as never)()
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_admission_reviews_received_total', { webhook: OTHER }), 1, 'anything else is other')
+})
+
+t.test('reviews received: counted on arrival at /mutate and /validate over HTTPS, malformed ones too; /preview is not', async (t) => {
+  let clock = 1_700_000_000_000
+  const metrics = createMetrics({ defaultMetrics: false, now: () => clock })
+  const server = await startServer(testConfig(), { metrics })
+  t.teardown(() => server.close())
+  const received = async (): Promise<Record<string, [number | undefined, number | undefined]>> => {
+    const exp = await scrape(metrics)
+    const out: Record<string, [number | undefined, number | undefined]> = {}
+    for (const webhook of WEBHOOKS) {
+      out[webhook] = [
+        sampleValue(exp, 'pullguard_admission_reviews_received_total', { webhook }),
+        sampleValue(exp, 'pullguard_admission_last_review_timestamp_seconds', { webhook }),
+      ]
+    }
+    return out
+  }
+  t.same(await received(), { mutate: [0, 0], validate: [0, 0] }, 'nothing before the first review')
+
+  t.equal((await server.post('/mutate', fixture('review-create.json'))).status, 200)
+  t.same(await received(), { mutate: [1, 1_700_000_000], validate: [0, 0] }, 'a good review to /mutate')
+
+  clock += 60_000
+  t.equal((await server.post('/mutate', '{"broken":')).status, 400, 'unparsable JSON')
+  t.same(await received(), { mutate: [2, 1_700_000_060], validate: [0, 0] }, 'a malformed review to /mutate counts and moves the time')
+
+  clock += 1_000
+  t.equal((await server.post('/validate', fixture('review-create.json'))).status, 200)
+  t.same(await received(), { mutate: [2, 1_700_000_060], validate: [1, 1_700_000_061] }, 'a good review to /validate')
+
+  clock += 1_000
+  t.equal((await server.post('/validate', '{}')).status, 400, 'not an AdmissionReview')
+  t.equal((await server.post('/validate', fixtureText('review-create.json'), 'text/plain')).status, 415, 'wrong media type')
+  t.same(await received(), { mutate: [2, 1_700_000_060], validate: [3, 1_700_000_062] }, 'malformed reviews to /validate count')
+
+  clock += 1_000
+  t.equal((await server.post('/preview', fixture('review-create.json'))).status, 200, 'a review to /preview')
+  t.equal((await server.post('/preview', fixture('pod.yaml'))).status, 200, 'a pod to /preview')
+  t.equal((await server.post('/preview', '{"broken":')).status, 400, 'a malformed body to /preview')
+  t.equal((await server.request('GET', '/mutate')).status, 404, 'GET /mutate is no route')
+  t.same(await received(), { mutate: [2, 1_700_000_060], validate: [3, 1_700_000_062] }, '/preview and non-POST requests move neither series')
+  t.notOk((await scrape(metrics)).samples.some((s) => s.labels.webhook === OTHER), 'no other series')
 })
 
 t.test('informer gauges are computed at scrape time', async (t) => {

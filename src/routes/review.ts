@@ -9,7 +9,7 @@ import { decodeReview, reviewResponse, type DecodedReview } from '../admission/r
 import { mutate, validate } from '../admission/policy.js'
 import type { Outcome } from '../admission/outcome.js'
 import type { AdmissionInput } from '../admission/request.js'
-import type { Metrics } from '../metrics.js'
+import type { Metrics, Webhook } from '../metrics.js'
 import { recordError, recordOutcome } from './record.js'
 import { podNameOf, summarize } from './summary.js'
 
@@ -26,9 +26,14 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   route(app, 'validate', validate, options)
 }
 
-function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: Decide, options: ReviewRoutesOptions): void {
+function route (app: FastifyInstance, endpoint: Webhook, decide: Decide, options: ReviewRoutesOptions): void {
   const { metrics } = options
+  // Bound once here; see Metrics.reviewReceiver.
+  const received = metrics?.reviewReceiver(endpoint) ?? noop
   app.post(`/${endpoint}`, {
+    // "The API server called us", before the body is parsed, so a review
+    // that turns out malformed (or too large, or the wrong media type) counts.
+    onRequest: (_request, _reply, done) => { received(); done() },
     // Bad bodies never reach the handler; count them here.
     onError: async (request) => { recordError(metrics, endpoint, (request as { review?: DecodedReview }).review?.input) },
   }, async (request) => {
@@ -54,6 +59,8 @@ function route (app: FastifyInstance, endpoint: 'mutate' | 'validate', decide: D
     return reviewResponse(review, outcome)
   })
 }
+
+function noop (): void {}
 
 /** pino's isLevelEnabled; fastify's no-op logger (no logger configured) has none and logs nothing. */
 function infoEnabled (log: FastifyBaseLogger): boolean {
