@@ -13,8 +13,12 @@ import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import fc from 'fast-check'
+import { validate } from '../../src/admission/policy.js'
 import { loadConfig } from '../../src/config/compile.js'
 import { caBundle, generateCertificates } from '../../src/tls/certs.js'
+import { testConfig } from '../helpers/fixtures.js'
+import { inputOf } from '../helpers/review.js'
 import { evaluatePolicy, matchConditionsHold, type AdmissionInput } from './cel.js'
 import { all, describe, findKubectl, KUBECTL_MISSING, kustomize, one, parseObjects, strictFieldsCovered, validateObject, type KObject } from './k8s.js'
 
@@ -217,9 +221,9 @@ async function run (t: Test, kubectl: string): Promise<void> {
     const w = mwc.webhooks[0] as KObject
     t.equal(w.name, 'pods.pullguard.dev')
     t.same(w.rules, [
-      { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
+      { operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
       { operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/ephemeralcontainers'], scope: 'Namespaced' },
-    ], 'rules: pods CREATE, pods/ephemeralcontainers UPDATE')
+    ], 'rules: pods CREATE and UPDATE (kubectl set image), pods/ephemeralcontainers UPDATE')
     t.same(w.admissionReviewVersions, ['v1', 'v1beta1'], 'admissionReviewVersions [v1, v1beta1]')
     t.equal(w.sideEffects, 'None', 'sideEffects None')
     t.equal(w.timeoutSeconds, 5, 'timeoutSeconds 5')
@@ -241,7 +245,26 @@ async function run (t: Test, kubectl: string): Promise<void> {
     t.ok(selects(w.namespaceSelector, namespaceLabels('team-a', { 'pullguard.dev/inject': 'true', 'pullguard.dev/always-pull': 'all' })), 'inject=true included')
     t.equal(w.objectSelector, undefined, 'no objectSelector (pod labels never opt out)')
     checkMirrorPodCondition(t, w.matchConditions)
+    t.same((w.matchConditions as KObject[]).map((c) => c.name), ['skip-mirror-pods', IMAGE_CHANGE_CONDITION], 'matchConditions: mirror pods, then image changes')
+    checkImageChangeCondition(t, w.matchConditions)
   })
+
+  for (const [name, objects] of renders) {
+    t.test(`${name}: the webhooks are called for pod UPDATE`, async (t) => {
+      const mutating = one(objects, 'MutatingWebhookConfiguration', 'pullguard').webhooks as KObject[]
+      const validating = all(objects, 'ValidatingWebhookConfiguration').flatMap((c) => c.webhooks as KObject[])
+      for (const w of [...mutating, ...validating]) {
+        t.ok(routes(w, 'pods', 'CREATE'), `${w.name}: pods CREATE`)
+        t.ok(routes(w, 'pods', 'UPDATE'), `${w.name}: pods UPDATE (no subresource)`)
+        t.ok(routes(w, 'pods/ephemeralcontainers', 'UPDATE'), `${w.name}: pods/ephemeralcontainers UPDATE`)
+        t.notOk(routes(w, 'pods/status', 'UPDATE'), `${w.name}: not pods/status (the kubelet's frequent updates)`)
+        const condition = (w.matchConditions as KObject[] | undefined)?.find((c) => c.name === IMAGE_CHANGE_CONDITION)
+        if (name === 'no-match-conditions') t.equal(condition, undefined, `${w.name}: no matchConditions, pullguard sees every update`)
+        else t.same(condition, (one(base, 'MutatingWebhookConfiguration').webhooks[0].matchConditions as KObject[])[1], `${w.name}: the base's ${IMAGE_CHANGE_CONDITION}`)
+      }
+      t.equal(mutating[0]?.failurePolicy, 'Ignore', 'the mutating webhook keeps failurePolicy Ignore')
+    })
+  }
 
   t.test('base: ValidatingAdmissionPolicy pullguard-always-pull', async (t) => {
     const policy = one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull')
@@ -390,6 +413,93 @@ async function run (t: Test, kubectl: string): Promise<void> {
 }
 
 // --- checks -------------------------------------------------------------------
+
+const IMAGE_CHANGE_CONDITION = 'skip-updates-without-image-changes'
+
+/** Whether a webhook's rules send `resource` `operation` (no wildcards are used). */
+function routes (w: KObject, resource: string, operation: string): boolean {
+  return (w.rules as KObject[]).some((r) => (r.apiGroups as string[]).includes('') && (r.apiVersions as string[]).includes('v1') &&
+    (r.resources as string[]).includes(resource) && (r.operations as string[]).includes(operation))
+}
+
+/**
+ * The matchCondition that keeps image-less pod UPDATEs (labels, annotations)
+ * away from pullguard, run through CEL: it must send every update that may
+ * bring a new image, and never error on a real pod (an error with
+ * failurePolicy Ignore would skip the call).
+ */
+function checkImageChangeCondition (t: Test, conditions: KObject[] | undefined): void {
+  const condition = (conditions ?? []).find((c) => c.name === IMAGE_CHANGE_CONDITION) as { name: string, expression: string } | undefined
+  t.ok(condition !== undefined, `matchCondition ${IMAGE_CHANGE_CONDITION} present`)
+  if (condition === undefined) return
+  const calls = (input: AdmissionInput): boolean => matchConditionsHold([condition], input)
+  const c = (name: string, image: string, policy = 'IfNotPresent'): KObject => ({ name, image, imagePullPolicy: policy })
+  const pod = (spec: KObject): KObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'team-a', labels: { app: 'web' } }, spec })
+  const running = pod({
+    initContainers: [c('init', 'busybox:1')],
+    containers: [c('app', 'nginx'), c('proxy', 'ghcr.io/acme/envoy:1')],
+    volumes: [{ name: 'cfg', configMap: { name: 'x' } }, { name: 'data', image: { reference: 'ghcr.io/acme/data:1', pullPolicy: 'IfNotPresent' } }],
+  })
+  const update = (change: (p: KObject) => void, subResource?: string): AdmissionInput => {
+    const object = structuredClone(running)
+    change(object)
+    return { operation: 'UPDATE', object, oldObject: running, ...(subResource === undefined ? {} : { subResource }) }
+  }
+  t.equal(calls({ operation: 'CREATE', object: running, oldObject: null }), true, 'CREATE: called')
+  t.equal(calls({ operation: 'CREATE', object: pod({ containers: [c('app', 'nginx')] }), oldObject: null }), true, 'CREATE without optional lists: called, no CEL error')
+  t.equal(calls(update((p) => { p.metadata.labels.extra = 'yes' })), false, 'label-only UPDATE: not called')
+  t.equal(calls(update((p) => { p.metadata.annotations = { 'pullguard.dev/skip': 'true' }; p.metadata.finalizers = ['x'] })), false, 'annotation/finalizer UPDATE: not called')
+  t.equal(calls(update((p) => { p.spec.containers[0].image = 'nginx' })), false, 'tag-identical UPDATE (same image string): not called')
+  t.equal(calls(update((p) => { p.spec.activeDeadlineSeconds = 30; p.spec.tolerations = [{ key: 'k', operator: 'Exists' }] })), false, 'other spec changes: not called')
+  t.equal(calls(update((p) => { p.spec.containers[0].image = 'ghcr.io/other-tenant/private:1' })), true, 'kubectl set image (nginx -> another tenant\'s image): called')
+  t.equal(calls(update((p) => { p.spec.containers[0].image = 'nginx:latest' })), true, 'the same image spelt differently: called (pullguard compares strings too)')
+  t.equal(calls(update((p) => { p.spec.initContainers[0].image = 'busybox:2' })), true, 'init container image changed: called')
+  t.equal(calls(update((p) => { p.spec.containers[0].image = 'ghcr.io/acme/envoy:1'; p.spec.containers[1].image = 'nginx' })), true, 'images swapped between containers: called (pullguard then finds nothing new)')
+  t.equal(calls(update((p) => { p.spec.volumes[1].image.reference = 'ghcr.io/acme/data:2' })), true, 'image volume changed: called')
+  t.equal(calls(update((p) => { p.spec.volumes.push({ name: 'more', image: { reference: 'ghcr.io/acme/more:1' } }) })), true, 'image volume added: called')
+  t.equal(calls(update((p) => { p.spec.volumes.push({ name: 'more', image: {} }) })), true, 'image volume without reference added: called, no CEL error')
+  t.equal(calls(update((p) => { p.spec.ephemeralContainers = [c('debugger', 'busybox:1')] })), true, 'ephemeral container added via pods UPDATE: called, even with an image the pod has')
+  t.equal(calls(update((p) => { p.spec.ephemeralContainers = [c('debugger', 'nginx')] }, 'ephemeralcontainers')), true, 'pods/ephemeralcontainers: always called (pullguard forces Always on every new one)')
+  t.equal(calls(update((p) => { delete p.spec.containers[0].image })), true, 'a container without image: called, no CEL error')
+  const bare = pod({ containers: [c('app', 'nginx')] })
+  t.equal(calls({ operation: 'UPDATE', object: structuredClone(bare), oldObject: bare }), false, 'old and new pod without optional lists: no CEL error')
+  t.equal(calls({ operation: 'UPDATE', object: running, oldObject: bare }), true, 'lists that only the new pod has: called')
+
+  // Never looser than pullguard: whenever the condition skips the call,
+  // pullguard itself (alwaysPull: all, the strictest mode) would have let the
+  // update through as bringing no new image.
+  const strictest = testConfig({ alwaysPull: 'all' })
+  const image = fc.constantFrom('nginx', 'nginx:latest', 'busybox:1', 'ghcr.io/acme/app:1', 'ghcr.io/acme/app:2', 'ghcr.io/other/x')
+  const containers = (max: number): fc.Arbitrary<KObject[]> => fc.array(fc.record({ name: fc.constantFrom('a', 'b', 'c'), image, imagePullPolicy: fc.constantFrom('IfNotPresent', 'Never') }), { maxLength: max })
+  const spec = fc.record({
+    initContainers: fc.option(containers(2), { nil: undefined }),
+    containers: containers(3),
+    ephemeralContainers: fc.option(containers(2), { nil: undefined }),
+    volumes: fc.option(fc.array(fc.record({ name: fc.constant('v'), image: fc.record({ reference: image }) }), { maxLength: 2 }), { nil: undefined }),
+  }).map((s) => pod(JSON.parse(JSON.stringify(s)) as KObject))
+  // New pods are mostly small edits of the old one (one image anywhere set to
+  // another, or nothing), so "equal" and "almost equal" come up often.
+  const holders = (p: KObject): KObject[] => [
+    ...['initContainers', 'containers', 'ephemeralContainers'].flatMap((l) => (p.spec[l] ?? []) as KObject[]),
+    ...((p.spec.volumes ?? []) as KObject[]).map((v) => ({ get image () { return v.image.reference }, set image (x: string) { v.image.reference = x } })),
+  ]
+  const edit = (old: KObject): fc.Arbitrary<KObject> => fc.oneof(
+    fc.constant(structuredClone(old)),
+    fc.tuple(fc.nat(), image).map(([i, img]) => {
+      const p = structuredClone(old)
+      const sites = holders(p)
+      if (sites.length > 0) (sites[i % sites.length] as KObject).image = img
+      return p
+    }),
+    spec,
+  )
+  const pairs = spec.chain((old) => edit(old).map((object) => ({ old, object })))
+  fc.assert(fc.property(pairs, ({ old, object }) => {
+    if (calls({ operation: 'UPDATE', object, oldObject: old })) return true
+    return validate(inputOf(object, { operation: 'UPDATE', oldObject: old }), strictest).skipped === 'no-new-images'
+  }), { numRuns: 300 })
+  t.pass('300 generated updates: every one the condition skips is one pullguard passes as bringing no new image')
+}
 
 function checkDeployment (t: Test, objects: KObject[], opts: { bootstrap: boolean }): void {
   const deployment = one(objects, 'Deployment', 'pullguard')
@@ -677,7 +787,11 @@ function checkValidatingWebhook (t: Test, objects: KObject[], policy: KObject, o
   t.notOk(selects(w.namespaceSelector, namespaceLabels('team-a', { 'pullguard.dev/always-pull': 'private' })), 'always-pull=private: not called')
   t.notOk(selects(w.namespaceSelector, namespaceLabels('team-a')), 'unlabelled: not called')
   t.notOk(selects(w.namespaceSelector, namespaceLabels(NS, { 'pullguard.dev/always-pull': 'all' })), 'never pullguard\'s own namespace (a Fail webhook must not block its own pods)')
-  if (opts.matchConditions) checkMirrorPodCondition(t, w.matchConditions)
+  if (opts.matchConditions) {
+    checkMirrorPodCondition(t, w.matchConditions)
+    t.same(w.matchConditions, mutating.matchConditions, 'the same matchConditions as the mutating webhook')
+    checkImageChangeCondition(t, w.matchConditions)
+  }
 }
 
 /** The Deployment serves a Secret instead of bootstrapping (cert-manager, static-certs). */
