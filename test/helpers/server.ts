@@ -12,6 +12,7 @@ import type { Config } from '../../src/config/compile.js'
 import type { Metrics } from '../../src/metrics.js'
 import { createLogger } from '../../src/logger.js'
 import { generateCertificates, type CertificateBundle } from '../../src/tls/certs.js'
+import type { TlsPair } from '../../src/tls/server-options.js'
 
 let cached: CertificateBundle | undefined
 export function testCertificates (): CertificateBundle {
@@ -90,4 +91,14 @@ export async function startServer (config: Config, extras: ServerExtras = {}): P
     post,
     close: async () => { agent.destroy(); await app.close() },
   }
+}
+
+/**
+ * The real HTTPS server serving `tls` on 127.0.0.1 and a free port, for
+ * tests that bring their own certificates (and their own client).
+ */
+export async function listenWith (config: Config, tls: TlsPair, logger = createLogger({ level: 'silent' })): Promise<{ app: FastifyInstance, port: number }> {
+  const app = buildApp({ config, tls, logger })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, port: (app.server.address() as AddressInfo).port }
 }

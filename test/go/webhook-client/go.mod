@@ -1,0 +1,3 @@
+module pullguard.dev/webhook-client
+
+go 1.19
