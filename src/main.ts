@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Server as HttpsServer } from 'node:https'
 import { fileURLToPath } from 'node:url'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { buildApp, buildHealthApp } from './app.js'
 import { ClusterStore } from './cluster/store.js'
@@ -11,11 +12,12 @@ import { loadConfig } from './config/compile.js'
 import { PullguardError } from './errors.js'
 import { clusterSource, kubeConfigFor } from './kube/connection.js'
 import { startClusterInformers, type ClusterInformers } from './kube/informers.js'
+import { privateImagesInputs, startPrivateImagesWriter, type PrivateImagesWriter } from './kube/private-images-writer.js'
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
 import { createCertReloader } from './reload/cert-reloader.js'
-import { createConfigReloader } from './reload/config-reloader.js'
+import { createConfigReloader, type ConfigReloader } from './reload/config-reloader.js'
 import { readSettings, type Settings } from './settings.js'
 import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
@@ -91,6 +93,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     })
     log.info({ mode: source.mode }, 'cluster mode: watching namespaces, pull secrets and service accounts')
   }
+  const privateImages = startPrivateImages(settings, kubeConfig, store, informers, configReloader, log)
 
   const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: store, metrics })
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
@@ -108,7 +111,10 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     lifecycle.shutdown({
       drainMs: settings.drainMs,
       servers: [app, health],
-      cleanups: [() => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(), async () => await informers?.stop()],
+      cleanups: [
+        () => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(),
+        async () => await privateImages?.stop(), async () => await informers?.stop(),
+      ],
       log,
     }).then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'error while stopping')
@@ -117,6 +123,29 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+/**
+ * Enforcement while pullguard is down (manifests/base/always-pull-private-policy.yaml):
+ * in cluster mode the elected replica keeps the ConfigMap of private-image
+ * patterns current, once the informers have listed every pull Secret.
+ */
+function startPrivateImages (
+  settings: Settings, kubeConfig: KubeConfig | undefined, store: ClusterStore | undefined, informers: ClusterInformers | undefined,
+  configReloader: ConfigReloader, log: Logger,
+): PrivateImagesWriter | undefined {
+  if (kubeConfig === undefined || store === undefined || informers === undefined) return undefined
+  if (settings.selfNamespace === undefined) {
+    log.warn('POD_NAMESPACE is not set: the private-image patterns (ConfigMap pullguard-private-images) are not written')
+    return undefined
+  }
+  return startPrivateImagesWriter({
+    kubeConfig,
+    namespace: settings.selfNamespace,
+    inputs: () => (informers.synced() ? privateImagesInputs(configReloader.current(), store) : undefined),
+    version: () => configReloader.current(),
+    log,
+  })
 }
 
 async function certificateFiles (settings: Settings, log: Logger): Promise<{ certFile: string, keyFile: string }> {

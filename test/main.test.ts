@@ -111,6 +111,11 @@ t.test('cluster mode with --bootstrap-certs against the API server double', asyn
   const { port, healthPort } = await serving(run)
   await waitFor(async () => (await get(healthPort, '/readyz')) === 200, 20_000, 'readiness after the informers sync')
 
+  // The elected replica (the only one here) writes the private-image patterns once the informers synced.
+  const patterns = (): string | undefined => api.list('configmaps', 'pullguard').find((cm) => cm.metadata.name === 'pullguard-private-images')?.data?.private
+  await waitFor(() => /ghcr/i.test(patterns() ?? ''), 20_000, 'the private-image patterns ConfigMap')
+  t.match(api.get('leases', 'pullguard-private-images', 'pullguard').spec.holderIdentity, /^.+_[0-9a-f-]{36}$/, 'the Lease is held by this replica (hostname_uuid)')
+
   const secret = api.get('secrets', 'pullguard-tls', 'pullguard')
   const bundle = Buffer.from(secret.data['ca.crt'], 'base64').toString('utf8')
   const webhook = api.get('mutatingwebhookconfigurations', 'pullguard')
@@ -135,4 +140,5 @@ t.test('cluster mode with --bootstrap-certs against the API server double', asyn
   t.notMatch(run.lines.join('\n'), /PRIVATE KEY|double-token/, 'no key material or token in the logs')
   run.child.kill('SIGTERM')
   t.equal(await run.exited, 0)
+  t.equal(api.get('leases', 'pullguard-private-images', 'pullguard').spec.holderIdentity, '', 'the Lease is handed back on SIGTERM')
 })

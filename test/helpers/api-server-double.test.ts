@@ -8,7 +8,7 @@ import http, { type IncomingMessage } from 'node:http'
 import net from 'node:net'
 import t, { type Test } from 'tap'
 import {
-  AdmissionregistrationV1Api, ApiException, CoreV1Api, ListWatch, PatchStrategy, Watch, setHeaderOptions,
+  AdmissionregistrationV1Api, ApiException, CoordinationV1Api, CoreV1Api, ListWatch, PatchStrategy, V1MicroTime, Watch, setHeaderOptions,
   type V1Secret,
 } from '@kubernetes/client-node'
 import { ApiServerDouble, type ApiServerDoubleOptions, type KObject, type StatusError } from './api-server-double.js'
@@ -376,6 +376,58 @@ t.test('webhook configurations: defaults, merge and JSON patch with optimistic c
   })
   t.equal(strategic.status, 415)
   t.match(await apiError(admission.readValidatingWebhookConfiguration({ name: 'pullguard' })), { code: 404, status: { message: 'validatingwebhookconfigurations.admissionregistration.k8s.io "pullguard" not found' } })
+})
+
+t.test('ConfigMaps: optimistic concurrency, config keys, the 1 MiB limit, immutability, RBAC', async (t) => {
+  const double = await started(t)
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const created = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'cm' }, data: { private: '^x', public: '' } } })
+  t.match(created, { kind: 'ConfigMap', apiVersion: 'v1', data: { private: '^x', public: '' }, metadata: { namespace: 'team-a', resourceVersion: '3' } })
+  t.match(await apiError(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'cm' } } })), { code: 409, status: { reason: 'AlreadyExists', message: 'configmaps "cm" already exists' } })
+  const updated = await core.replaceNamespacedConfigMap({ name: 'cm', namespace: 'team-a', body: { ...created, data: { private: '^y' } } })
+  t.equal(updated.metadata?.resourceVersion, '4')
+  t.match(await apiError(core.replaceNamespacedConfigMap({ name: 'cm', namespace: 'team-a', body: { ...created, data: {} } })), { code: 409, status: { reason: 'Conflict' } })
+  t.match(await apiError(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'bad' }, data: { 'a/b': 'x' } } })), {
+    code: 422, status: { reason: 'Invalid', details: { causes: [{ field: 'data[a/b]', reason: 'FieldValueInvalid' }] } },
+  })
+  t.match(await apiError(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'big' }, data: { a: 'x'.repeat(600_000), b: 'y'.repeat(600_000) } } })), {
+    // field.TooLong on the root path (the wording differs a little between releases).
+    code: 422, status: { reason: 'Invalid', message: /^ConfigMap "big" is invalid: .*Too long: must have at most 1048576 bytes$/ },
+  })
+  const frozen = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'frozen' }, immutable: true, data: { a: '1' } } })
+  t.match(await apiError(core.replaceNamespacedConfigMap({ name: 'frozen', namespace: 'team-a', body: { ...frozen, data: { a: '2' } } })), { code: 422, status: { details: { causes: [{ field: 'data' }] } } })
+  double.deny('configmaps', 'update')
+  t.match(await apiError(core.replaceNamespacedConfigMap({ name: 'cm', namespace: 'team-a', body: updated })), {
+    code: 403, status: { message: 'configmaps "cm" is forbidden: User "system:serviceaccount:pullguard:pullguard" cannot update resource "configmaps" in API group "" in the namespace "team-a"' },
+  })
+})
+
+t.test('Leases: MicroTime decoded with exactly six fraction digits, written back in UTC; validation; RBAC wording', async (t) => {
+  const double = await started(t)
+  const coordination = double.kubeConfig().makeApiClient(CoordinationV1Api)
+  const at = new V1MicroTime(Date.UTC(2030, 0, 2, 3, 4, 5, 678))
+  const created = await coordination.createNamespacedLease({
+    namespace: 'team-a',
+    body: { metadata: { name: 'l' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: at, renewTime: at, leaseTransitions: 0 } },
+  })
+  t.match(created, { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', spec: { holderIdentity: 'a', renewTime: '2030-01-02T03:04:05.678000Z' } })
+  const raw = async (renewTime: string, name = 'l2'): Promise<{ status: number, body: Json }> => {
+    const res = await fetch(`${double.url}/apis/coordination.k8s.io/v1/namespaces/team-a/leases`, {
+      method: 'POST', headers: { authorization: 'Bearer double-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name }, spec: { holderIdentity: 'b', renewTime } }),
+    })
+    return { status: res.status, body: await res.json() }
+  }
+  t.match(await raw('2030-01-02T03:04:05.678Z', 'l'), { status: 400, body: { reason: 'BadRequest', message: /cannot parse "\.678Z" as "\.000000"/ } }, 'a JavaScript toISOString() is refused, before the 409')
+  t.match(await raw('2030-01-02T03:04:05Z'), { status: 400, body: { message: /cannot parse "Z" as "\.000000"/ } })
+  t.match(await raw('2030-01-02T05:04:05.000001+02:00'), { status: 201, body: { spec: { renewTime: '2030-01-02T03:04:05.000001Z' } } }, 'an offset is written back as UTC')
+  t.match(await apiError(coordination.replaceNamespacedLease({ name: 'l', namespace: 'team-a', body: { ...created, spec: { ...created.spec, leaseDurationSeconds: 0 } } })), {
+    code: 422, status: { message: 'Lease.coordination.k8s.io "l" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0' },
+  })
+  double.deny('leases', 'get')
+  t.match(await apiError(coordination.readNamespacedLease({ name: 'l', namespace: 'team-a' })), {
+    code: 403, status: { message: 'leases.coordination.k8s.io "l" is forbidden: User "system:serviceaccount:pullguard:pullguard" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "team-a"' },
+  })
 })
 
 t.test('authentication, RBAC denial and selector errors are Status objects', async (t) => {

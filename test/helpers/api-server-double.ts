@@ -25,7 +25,12 @@
  *   a no-op update writes nothing), merge and JSON patch, DELETE answering a
  *   Success Status (a Namespace answers itself, Terminating, after its
  *   contents are deleted); Secret type defaults to Opaque, stringData folds
- *   into data, type is immutable (422); webhook defaults and generation;
+ *   into data, type is immutable (422); an immutable Secret or ConfigMap
+ *   keeps its data (422); ConfigMap keys and the 1 MiB data limit (422);
+ *   Lease (coordination.k8s.io/v1): durations > 0 and transitions >= 0
+ *   (422), MicroTimes decoded strictly with six fraction digits (else 400,
+ *   as metav1.MicroTime) and written back in UTC; webhook defaults and
+ *   generation;
  * - errors are Status objects: 400, 401, 403 (RBAC wording), 404, 405, 409,
  *   410, 415, 422, 500, 504; unsupported field selectors are 400.
  * Simplified: no limit/continue paging, no resourceVersionMatch, no
@@ -39,7 +44,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import jsonpatch, { type Operation } from 'fast-json-patch'
 
-export type Resource = 'namespaces' | 'secrets' | 'serviceaccounts' | 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations'
+export type Resource = 'namespaces' | 'secrets' | 'serviceaccounts' | 'configmaps' | 'leases' | 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations'
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete'
 export interface Meta { name?: string, generateName?: string, namespace?: string, uid?: string, resourceVersion?: string, generation?: number, creationTimestamp?: string, labels?: Record<string, string>, annotations?: Record<string, string>, [field: string]: unknown }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,6 +72,8 @@ const DEFS: Record<Resource, Def> = {
   namespaces: { group: '', kind: 'Namespace', namespaced: false, fields: ['metadata.name', 'status.phase'] },
   secrets: { group: '', kind: 'Secret', namespaced: true, fields: ['metadata.name', 'metadata.namespace', 'type'] },
   serviceaccounts: { group: '', kind: 'ServiceAccount', namespaced: true, fields: ['metadata.name', 'metadata.namespace'] },
+  configmaps: { group: '', kind: 'ConfigMap', namespaced: true, fields: ['metadata.name', 'metadata.namespace'] },
+  leases: { group: 'coordination.k8s.io', kind: 'Lease', namespaced: true, fields: ['metadata.name', 'metadata.namespace'] },
   mutatingwebhookconfigurations: { group: ADMISSION, kind: 'MutatingWebhookConfiguration', namespaced: false, fields: ['metadata.name', 'metadata.namespace'] },
   validatingwebhookconfigurations: { group: ADMISSION, kind: 'ValidatingWebhookConfiguration', namespaced: false, fields: ['metadata.name', 'metadata.namespace'] },
 }
@@ -98,7 +105,7 @@ const expired = (rv: number, oldest: number): StatusError => failure(410, 'Expir
 const tooLarge = (rv: number, current: number): StatusError => failure(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`,
   { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 })
 const internal = (message: string): StatusError => failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
-interface FieldError { field: string, type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden', body: string }
+interface FieldError { field: string, type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueTooLong', body: string }
 function invalid (r: Resource, name: string, errs: FieldError[]): StatusError {
   const { group, kind } = DEFS[r]
   const messages = errs.map((e) => `${e.field}: ${e.body}`)
@@ -269,7 +276,9 @@ export class ApiServerDouble {
     if (this.options.namespaceLifecycle === true && DEFS[resource].namespaced && !this.objects.has(keyOf('namespaces', '', meta.namespace ?? ''))) throw notFound('namespaces', meta.namespace ?? '')
     if (this.objects.has(keyOf(resource, meta.namespace, meta.name))) throw failure(409, 'AlreadyExists', `${qualified(resource)} "${meta.name}" already exists`, detailsOf(resource, meta.name))
     Object.assign(meta, { uid: randomUUID(), creationTimestamp: now() }, resource.endsWith('webhookconfigurations') ? { generation: 1 } : {})
-    return this.commit(resource, 'ADDED', this.normalize(resource, obj))
+    const created = this.normalize(resource, obj)
+    validateObject(resource, created)
+    return this.commit(resource, 'ADDED', created)
   }
 
   update (resource: Resource, body: KObject, namespace?: string, urlName?: string): KObject {
@@ -284,7 +293,8 @@ export class ApiServerDouble {
     const { uid, creationTimestamp, resourceVersion, generation } = old.metadata
     Object.assign(meta, { uid, creationTimestamp, resourceVersion })
     const next = this.normalize(resource, obj, old)
-    if (resource === 'secrets') validateSecretUpdate(next, old)
+    validateObject(resource, next)
+    if (resource === 'secrets' || resource === 'configmaps') validateDataUpdate(resource, next, old)
     const { metadata: _m1, ...content } = next
     const { metadata: _m2, ...oldContent } = old
     if (generation !== undefined) next.metadata.generation = same(content, oldContent) ? generation : generation + 1
@@ -349,6 +359,11 @@ export class ApiServerDouble {
         out.data = { ...out.data, ...Object.fromEntries(encoded) }
       }
       delete out.stringData
+    } else if (resource === 'leases' && isObject(out.spec)) {
+      // MicroTime is written back as UTC with exactly six fraction digits (metav1.MicroTime.MarshalJSON).
+      for (const field of ['acquireTime', 'renewTime']) {
+        if (typeof out.spec[field] === 'string') out.spec[field] = microTimeUtc(leaseField(out.spec[field], field))
+      }
     } else if (resource === 'namespaces') {
       out.metadata.labels = { ...out.metadata.labels, 'kubernetes.io/metadata.name': out.metadata.name ?? '' }
       out.spec = old ? clone(old.spec) : { ...out.spec, finalizers: ['kubernetes'] }
@@ -474,7 +489,13 @@ export class ApiServerDouble {
       const where = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`
       throw failure(403, 'Forbidden', `${qualified(resource)}${name ? ` "${name}"` : ''} is forbidden: User "${this.options.user ?? 'system:serviceaccount:pullguard:pullguard'}" cannot ${verb} resource "${resource}" in API group "${def.group}" ${where}`, detailsOf(resource, name))
     }
-    const parse = (): KObject => { try { return JSON.parse(body) as KObject } catch (err) { throw badRequest(`error decoding body: ${(err as Error).message}`) } }
+    const parse = (): KObject => {
+      let obj: KObject
+      try { obj = JSON.parse(body) as KObject } catch (err) { throw badRequest(`error decoding body: ${(err as Error).message}`) }
+      // Decoding comes first: a malformed MicroTime is a 400 before any 404/409/422.
+      if (resource === 'leases' && isObject(obj?.spec)) for (const f of ['acquireTime', 'renewTime']) if (typeof obj.spec[f] === 'string') leaseField(obj.spec[f], f)
+      return obj
+    }
     if (verb === 'list' || verb === 'watch') {
       const preds: Pred[] = []
       if (namespace !== undefined) preds.push((o) => o.metadata.namespace === namespace)
@@ -500,14 +521,61 @@ export class ApiServerDouble {
   }
 }
 
-// ValidateSecretUpdate: type is immutable; an immutable Secret keeps its data and stays immutable.
-function validateSecretUpdate (next: KObject, old: KObject): void {
+// ValidateSecretUpdate / ValidateConfigMapUpdate: a Secret's type is
+// immutable; an immutable Secret or ConfigMap keeps its data and stays immutable.
+function validateDataUpdate (resource: 'secrets' | 'configmaps', next: KObject, old: KObject): void {
   const errs: FieldError[] = []
-  if (next.type !== old.type) errs.push({ field: 'type', type: 'FieldValueInvalid', body: `Invalid value: "${String(next.type)}": field is immutable` })
+  if (resource === 'secrets' && next.type !== old.type) errs.push({ field: 'type', type: 'FieldValueInvalid', body: `Invalid value: "${String(next.type)}": field is immutable` })
   if (old.immutable === true) {
     const forbidden = 'Forbidden: field is immutable when `immutable` is set'
     if (next.immutable !== true) errs.push({ field: 'immutable', type: 'FieldValueForbidden', body: forbidden })
     if (!same(next.data ?? {}, old.data ?? {})) errs.push({ field: 'data', type: 'FieldValueForbidden', body: forbidden })
+    if (resource === 'configmaps' && !same(next.binaryData ?? {}, old.binaryData ?? {})) errs.push({ field: 'binaryData', type: 'FieldValueForbidden', body: forbidden })
   }
-  if (errs.length > 0) throw invalid('secrets', old.metadata.name ?? '', errs)
+  if (errs.length > 0) throw invalid(resource, old.metadata.name ?? '', errs)
+}
+
+// core/validation ValidateConfigMap (keys: IsConfigMapKey; data plus
+// binaryData at most MaxSecretSize, 1 MiB) and coordination/validation
+// ValidateLeaseSpec (leaseDurationSeconds > 0, leaseTransitions >= 0).
+const MAX_CONFIGMAP_BYTES = 1024 * 1024
+function validateObject (resource: Resource, obj: KObject): void {
+  const name = obj.metadata.name ?? ''
+  const errs: FieldError[] = []
+  if (resource === 'configmaps') {
+    let total = 0
+    for (const field of ['data', 'binaryData'] as const) {
+      for (const [key, value] of Object.entries(isObject(obj[field]) ? obj[field] : {})) {
+        if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253 || key === '.' || key === '..') {
+          errs.push({ field: `${field}[${key}]`, type: 'FieldValueInvalid', body: `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'` })
+        }
+        total += typeof value === 'string' ? Buffer.byteLength(value, field === 'data' ? 'utf8' : 'base64') : 0
+      }
+    }
+    if (total > MAX_CONFIGMAP_BYTES) errs.push({ field: '', type: 'FieldValueTooLong', body: `Too long: must have at most ${MAX_CONFIGMAP_BYTES} bytes` })
+  } else if (resource === 'leases' && isObject(obj.spec)) {
+    const { leaseDurationSeconds: duration, leaseTransitions: transitions } = obj.spec
+    if (typeof duration === 'number' && duration <= 0) errs.push({ field: 'spec.leaseDurationSeconds', type: 'FieldValueInvalid', body: `Invalid value: ${duration}: must be greater than 0` })
+    if (typeof transitions === 'number' && transitions < 0) errs.push({ field: 'spec.leaseTransitions', type: 'FieldValueInvalid', body: `Invalid value: ${transitions}: must be greater than or equal to 0` })
+  }
+  if (errs.length > 0) throw invalid(resource, name, errs)
+}
+
+/**
+ * metav1.MicroTime.UnmarshalJSON: time.Parse(RFC3339Micro, s), which wants
+ * exactly six fraction digits (Go's stdFracSecond0), so a JavaScript
+ * Date.toISOString() (three) is a 400 at decoding, before validation.
+ */
+const MICRO_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{6})(Z|[+-]\d\d:\d\d)$/
+function leaseField (value: string, field: string): RegExpExecArray {
+  const m = MICRO_TIME.exec(value)
+  if (m !== null) return m
+  const rest = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(.*)$/.exec(value)?.[1]
+  const why = rest === undefined ? 'cannot parse' : `cannot parse "${rest}" as ".000000"`
+  throw badRequest(`Lease in version "v1" cannot be handled as a Lease: parsing time "${value}" as "2006-01-02T15:04:05.000000Z07:00": ${why} (spec.${field})`)
+}
+function microTimeUtc (m: RegExpExecArray): string {
+  const [, seconds = '', fraction = '', zone = 'Z'] = m
+  if (zone === 'Z') return `${seconds}${fraction}Z`
+  return `${new Date(`${seconds}${zone}`).toISOString().slice(0, 19)}${fraction}Z`
 }

@@ -35,6 +35,8 @@ export interface AdmissionInput {
   readonly username?: string
   readonly object: KObject | null
   readonly oldObject: KObject | null
+  /** The binding's parameter object (paramKind/paramRef); null for policies without one, as in the API server. */
+  readonly params?: KObject | null
 }
 
 function bindingsFor (input: AdmissionInput): Record<string, CelInput> {
@@ -44,7 +46,7 @@ function bindingsFor (input: AdmissionInput): Record<string, CelInput> {
     userInfo: { username: input.username ?? 'alice@example.com', groups: ['system:authenticated'] },
     namespace: input.object?.metadata?.namespace ?? input.oldObject?.metadata?.namespace ?? 'default',
   }
-  return { request: toCel(request), object: toCel(input.object), oldObject: toCel(input.oldObject) }
+  return { request: toCel(request), object: toCel(input.object), oldObject: toCel(input.oldObject), params: toCel(input.params ?? null) }
 }
 
 /** True when every matchCondition holds (the webhook or policy is called). */
