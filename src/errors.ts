@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'PG_NOT_A_POD'
   | 'PG_BAD_QUERY'
   | 'PG_BAD_REQUEST'
+  | 'PG_REQUEST_TIMEOUT'
+  | 'PG_HEADERS_TOO_LARGE'
   | 'PG_NOT_FOUND'
   | 'PG_INTERNAL'
 
@@ -38,6 +40,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_NOT_A_POD: 400,
   PG_BAD_QUERY: 400,
   PG_BAD_REQUEST: 400,
+  PG_REQUEST_TIMEOUT: 408,
+  PG_HEADERS_TOO_LARGE: 431,
   PG_NOT_FOUND: 404,
   PG_INTERNAL: 500,
 }

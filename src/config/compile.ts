@@ -9,7 +9,7 @@ import { parseCredentialKey, type CredentialKey } from '../registry/credential-k
 import { Keyring } from '../registry/keyring.js'
 import { compileLabelSelector, type LabelMatcher, type Labels } from './label-selector.js'
 import { compileNamespacePattern, secretNameProblem, type NamespaceMatcher } from './names.js'
-import { configError, echo, parseConfigText } from './parse.js'
+import { configError, echo, readConfigText } from './parse.js'
 import type { AlwaysPullMode, MissingSecretsMode, RawConfig } from './schema.js'
 
 export interface RegistryEntry {
@@ -59,24 +59,31 @@ export interface ConfigOptions {
 }
 
 export function loadConfig (text: string, options: ConfigOptions): Config {
-  return compileConfig(parseConfigText(text, options.origin), options)
+  const { raw, problems } = readConfigText(text, options.origin)
+  return compileConfig(raw, options, problems)
 }
 
-export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
-  const problems: string[] = []
+/**
+ * `schemaProblems`: what the schema found; those parts were removed from
+ * `raw` (parse.ts), and everything left is still checked, so one run reports
+ * every problem. Values are quoted only where they cannot be a credential.
+ */
+export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaProblems: readonly string[] = []): Config {
+  const problems: string[] = [...schemaProblems]
   const registries = (raw.registries ?? []).map((entry, index): RegistryEntry | undefined => {
     const at = `registries[${index}]`
-    const parsed = parseCredentialKey(entry.match)
-    if (!parsed.ok) problems.push(`${at}.match: ${parsed.error}`)
-    entry.secrets.forEach((name, i) => {
+    // Absent only when the schema has already reported it.
+    const parsed = typeof entry.match === 'string' ? parseCredentialKey(entry.match) : undefined
+    if (parsed?.ok === false) problems.push(`${at}.match: credential key ${echo(entry.match, 'credentialKey')} ${parsed.reason}`)
+    ;(entry.secrets ?? []).forEach((name, i) => {
       const problem = secretNameProblem(name)
-      if (problem !== undefined) problems.push(`${at}.secrets[${i}]: ${echo(name)} ${problem}`)
+      if (problem !== undefined) problems.push(`${at}.secrets[${i}]: ${echo(name, 'secretName')} ${problem}`)
     })
     const byName = compilePatterns(entry.namespaces, `${at}.namespaces`, problems)
     const bySelector = entry.namespaceSelector === undefined
       ? undefined
       : compileLabelSelector(entry.namespaceSelector, `${at}.namespaceSelector`, problems)
-    if (!parsed.ok) return undefined
+    if (parsed?.ok !== true) return undefined
     return Object.freeze({
       index,
       match: entry.match,
@@ -89,13 +96,13 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions): Config {
   })
   const publicImages = (raw.publicImages ?? []).filter((prefix, i) => {
     const problem = publicImageProblem(prefix)
-    if (problem !== undefined) problems.push(`publicImages[${i}]: ${echo(prefix)} ${problem}`)
+    if (problem !== undefined) problems.push(`publicImages[${i}]: ${echo(prefix, 'imagePrefix')} ${problem}`)
     return problem === undefined
   })
-  const excluded = [...(raw.excludeNamespaces ?? [])]
-  const isConfiguredExcluded = compilePatterns(excluded, 'excludeNamespaces', problems) ?? noNamespace
+  const isConfiguredExcluded = compilePatterns(raw.excludeNamespaces ?? [], 'excludeNamespaces', problems) ?? noNamespace
   if (problems.length > 0) throw configError(options.origin, problems)
 
+  const excluded = [...(raw.excludeNamespaces ?? [])]
   const self = options.selfNamespace
   if (self !== undefined && self !== '' && !excluded.includes(self)) excluded.push(self)
   const entries = registries.filter((e): e is RegistryEntry => e !== undefined)
@@ -141,7 +148,7 @@ function compilePatterns (patterns: readonly string[] | undefined, at: string, p
   const matchers: NamespaceMatcher[] = []
   patterns.forEach((pattern, i) => {
     const compiled = compileNamespacePattern(pattern)
-    if (typeof compiled === 'string') problems.push(`${at}[${i}]: ${echo(pattern)} ${compiled}`)
+    if (typeof compiled === 'string') problems.push(`${at}[${i}]: ${echo(pattern, 'namespace')} ${compiled}`)
     else matchers.push(compiled)
   })
   const exact = new Set(patterns)

@@ -3,6 +3,8 @@
  * matchLabels and matchExpressions are ANDed; an empty selector matches every
  * namespace; NotIn and DoesNotExist match namespaces without the key.
  */
+import { echo } from './echo.js'
+
 export interface RawLabelSelectorRequirement {
   key: string
   operator: string
@@ -29,8 +31,10 @@ export function compileLabelSelector (selector: RawLabelSelector, at: string, pr
   ;(selector.matchExpressions ?? []).forEach((req, i) => {
     const where = `${at}.matchExpressions[${i}]`
     const values = req.values ?? []
+    // Absent only when the schema has already reported it (config/parse.ts).
+    if (typeof req.operator !== 'string') return
     if (!OPERATORS.includes(req.operator)) {
-      problems.push(`${where}.operator: ${JSON.stringify(req.operator)} is not one of ${OPERATORS.join(', ')}`)
+      problems.push(`${where}.operator: ${echo(req.operator, 'word')} is not one of ${OPERATORS.join(', ')}`)
       return
     }
     const needsValues = req.operator === 'In' || req.operator === 'NotIn'

@@ -1,21 +1,41 @@
 /**
- * Config text → structurally valid RawConfig.
+ * Config text → RawConfig, and the problems the JSON schema found.
  *
  * YAML is read with the YAML 1.2 core schema, where `off`, `no` and `on` are
  * plain strings; YAML 1.1 parsers turn `alwaysPull: off` into `false`. JSON is
  * YAML 1.2, so one parser reads both.
+ *
+ * Every problem is reported at once: what failed the schema is removed from
+ * the document (array items leave a hole, so the indexes in later messages
+ * stay right), and compile.ts runs its checks on everything that is left.
+ * Values are quoted only where they cannot be a credential (echo.ts).
  */
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseAllDocuments } from 'yaml'
 import { PullguardError } from '../errors.js'
+import { echo, whyNotShown, type ValueKind } from './echo.js'
 import { configSchema, type RawConfig } from './schema.js'
+
+export { echo } from './echo.js'
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true })
 const validate = ajv.compile<RawConfig>(configSchema)
+/** Every property name the schema defines: written in paths as they are. */
+const SCHEMA_KEYS: ReadonlySet<string> = new Set(propertyNames(configSchema))
 
-const MAX_VALUE_ECHO = 60
+export interface CheckedText {
+  /**
+   * The document with every part that failed the schema removed. Structurally
+   * a RawConfig only when `problems` is empty: otherwise a registries entry
+   * may lack `match` or `secrets`, and lists may have holes.
+   */
+  readonly raw: RawConfig
+  /** The schema's problems, one line each. */
+  readonly problems: readonly string[]
+}
 
-export function parseConfigText (text: string, origin: string): RawConfig {
+/** Throws only when there is no document to check (not YAML, empty, several documents). */
+export function readConfigText (text: string, origin: string): CheckedText {
   const docs = parseAllDocuments(text, { schema: 'core', uniqueKeys: true, prettyErrors: true })
   if (!Array.isArray(docs)) throw configError(origin, ['the file is empty'])
   if (docs.length > 1) throw configError(origin, [`the file holds ${docs.length} YAML documents; expected one`])
@@ -26,42 +46,78 @@ export function parseConfigText (text: string, origin: string): RawConfig {
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 })
   if (value === null || value === undefined) throw configError(origin, ['the file is empty'])
-  if (!validate(value)) {
-    throw configError(origin, (validate.errors ?? []).map((e) => describeSchemaError(e, value)))
-  }
-  return value
+  if (validate(value)) return { raw: value, problems: [] }
+  const errors = validate.errors ?? []
+  const problems = errors.map((e) => describeSchemaError(e, value))
+  for (const e of errors) removeFailed(value, e)
+  const raw = typeof value === 'object' && !Array.isArray(value) ? value as RawConfig : {}
+  return { raw, problems }
 }
 
 export function configError (origin: string, problems: readonly string[]): PullguardError {
   return new PullguardError('PG_CONFIG_INVALID', `invalid config ${origin}:\n  - ${problems.join('\n  - ')}`)
 }
 
-/** `/registries/1/secrets/0` → `registries[1].secrets[0]` (how operators read YAML paths). */
+/**
+ * `/registries/1/secrets/0` → `registries[1].secrets[0]` (how operators read
+ * YAML paths). Keys come from the file (unknown keys, matchLabels keys), so
+ * one that could be a credential is described, not written.
+ */
 export function fieldPath (pointer: string, child?: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  const parts = pointerParts(pointer)
   if (child !== undefined) parts.push(child)
   let out = ''
-  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : (out === '' ? part : `.${part}`)
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) out += `[${part}]`
+    else if (SCHEMA_KEYS.has(part) || whyNotShown(part, 'key') === undefined) out += out === '' ? part : `.${part}`
+    else out += `[${echo(part, 'label')}]`
+  }
   return out === '' ? '(top level)' : out
 }
 
-export function echo (value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > MAX_VALUE_ECHO ? `${text.slice(0, MAX_VALUE_ECHO)}…` : text
+function pointerParts (pointer: string): string[] {
+  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
-function valueAt (root: unknown, pointer: string): unknown {
+function valueAt (root: unknown, parts: readonly string[]): unknown {
   let node: unknown = root
-  for (const part of pointer.split('/').slice(1)) {
+  for (const part of parts) {
     if (node === null || typeof node !== 'object') return undefined
     node = (node as Record<string, unknown>)[part]
   }
   return node
 }
 
+/** Removes what `e` is about, so the semantic checks see only what passed. */
+function removeFailed (root: unknown, e: ErrorObject): void {
+  if (e.keyword === 'required') return // nothing there to remove
+  const parts = pointerParts(e.instancePath)
+  if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty))
+  const last = parts.pop()
+  if (last === undefined) return // the document itself: compile gets {}
+  const parent = valueAt(root, parts)
+  if (parent !== null && typeof parent === 'object') delete (parent as Record<string, unknown>)[last]
+}
+
+/** The kind of value at a pointer, for echo(): by the field it is in. */
+function kindAt (pointer: string): ValueKind {
+  const parts = pointerParts(pointer).filter((p) => !/^\d+$/.test(p))
+  if (parts.at(-2) === 'matchLabels') return 'label'
+  switch (parts.at(-1)) {
+    case 'match': return 'credentialKey'
+    case 'secrets': return 'secretName'
+    case 'namespaces':
+    case 'excludeNamespaces': return 'namespace'
+    case 'publicImages': return 'imagePrefix'
+    case 'key':
+    case 'values': return 'label'
+    default: return 'word'
+  }
+}
+
 function describeSchemaError (e: ErrorObject, root: unknown): string {
   const at = fieldPath(e.instancePath)
-  const value = valueAt(root, e.instancePath)
+  const value = valueAt(root, pointerParts(e.instancePath))
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty)
@@ -70,9 +126,9 @@ function describeSchemaError (e: ErrorObject, root: unknown): string {
     case 'required':
       return `${fieldPath(e.instancePath, String(e.params.missingProperty))}: is required`
     case 'enum':
-      return `${at}: ${echo(value)} is not one of ${(e.params.allowedValues as string[]).join(', ')}`
+      return `${at}: ${echo(value, 'word')} is not one of ${(e.params.allowedValues as string[]).join(', ')}`
     case 'type':
-      return `${at}: must be ${String(e.params.type)}, got ${echo(value)}`
+      return `${at}: must be ${String(e.params.type)}, got ${echo(value, kindAt(e.instancePath))}`
     case 'minLength':
       return `${at}: must not be empty`
     case 'minItems':
@@ -85,4 +141,10 @@ function describeSchemaError (e: ErrorObject, root: unknown): string {
 function allowedKeys (e: ErrorObject): string {
   const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties
   return props === undefined ? 'none' : Object.keys(props).join(', ')
+}
+
+function propertyNames (schema: unknown): string[] {
+  if (schema === null || typeof schema !== 'object') return []
+  const own = Object.keys((schema as { properties?: object }).properties ?? {})
+  return [...own, ...Object.values(schema).flatMap(propertyNames)]
 }

@@ -35,7 +35,13 @@ export interface CredentialKey {
 
 export type CredentialKeyResult =
   | { readonly ok: true, readonly key: CredentialKey }
-  | { readonly ok: false, readonly error: string }
+  | {
+    readonly ok: false
+    /** `credential key "<the key>" <reason>`: quotes the key whatever it holds. */
+    readonly error: string
+    /** Why, without the key; parts of it appear only where they cannot be a credential (see fragment()). */
+    readonly reason: string
+  }
 
 /** Where an image is pulled from, split the way the kubelet splits it. */
 export interface ImageLocation {
@@ -49,7 +55,7 @@ export const DEFAULT_REGISTRY_KEY = 'index.docker.io'
 
 /** Parses and validates one credential key the way BasicDockerKeyring.Add normalises it. */
 export function parseCredentialKey (raw: string): CredentialKeyResult {
-  const bad = (what: string): CredentialKeyResult => ({ ok: false, error: `credential key ${quote(raw)} ${what}` })
+  const bad = (what: string): CredentialKeyResult => ({ ok: false, error: `credential key ${quote(raw)} ${what}`, reason: what })
 
   if (raw.length === 0) return bad('is empty')
   if (/[\s\u0000-\u001f\u007f]/u.test(raw)) return bad('contains whitespace or a control character')
@@ -71,7 +77,8 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
   const rawPath = slash < 0 ? '' : rest.slice(slash)
   if (authority.includes('@')) {
     // Never echo this key: the part before '@' is a credential.
-    return { ok: false, error: "credential key has user info ('user@host'); credentials belong in the Secret, not in the key (key not shown)" }
+    const reason = "has user info ('user@host'); credentials belong in the Secret, not in the key"
+    return { ok: false, error: `credential key ${reason} (key not shown)`, reason }
   }
   if (rest.includes('%')) return bad("contains percent-encoding ('%'), which is not supported")
   if (authority.length === 0) return bad('has an empty host')
@@ -93,7 +100,7 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
     try {
       labelMatchers.push(compileGoGlob(label))
     } catch (err) {
-      if (err instanceof GlobSyntaxError) return bad(`has a malformed glob in host label ${quote(label)}: ${err.reason}`)
+      if (err instanceof GlobSyntaxError) return bad(`has a malformed glob in host label ${fragment(label)}: ${err.reason}`)
       throw err
     }
   }
@@ -131,12 +138,12 @@ function splitKeyAuthority (authority: string): { host: string, port: string } |
     const inner = authority.slice(1, close)
     const after = authority.slice(close + 1)
     if (!/^[0-9A-Fa-f:.]+$/.test(inner) || !inner.includes(':')) {
-      return `has an invalid IPv6 literal ${quote(`[${inner}]`)} (a host starting with '[' must be a bracketed IPv6 address, not a glob)`
+      return `has an invalid IPv6 literal ${fragment(`[${inner}]`)} (a host starting with '[' must be a bracketed IPv6 address, not a glob)`
     }
     if (after === '') {
       return 'has a bracketed IPv6 host without a port: the kubelet cannot split it and would read it as a glob character class, so the key would never match'
     }
-    if (!after.startsWith(':')) return `has unexpected text ${quote(after)} after the IPv6 literal`
+    if (!after.startsWith(':')) return `has unexpected text ${fragment(after)} after the IPv6 literal`
     const problem = portProblem(after.slice(1))
     if (problem !== undefined) return problem
     return { host: inner, port: after.slice(1) }
@@ -156,7 +163,7 @@ function splitKeyAuthority (authority: string): { host: string, port: string } |
     const why = invalid === '^'
       ? " (so negated classes '[^...]' cannot be used in a host)"
       : invalid === '\\' ? ' (so escapes cannot be used in a host)' : ''
-    return `has the character ${quote(invalid)} in the host, which Go's URL parser (and so the kubelet) rejects${why}`
+    return `has the character ${fragment(invalid)} in the host, which Go's URL parser (and so the kubelet) rejects${why}`
   }
   if (colon >= 0 && (host.includes('[') || host.includes(']'))) {
     return "uses '[' or ']' in the host together with a port: the kubelet cannot then split off the port, so the key would never match"
@@ -165,9 +172,9 @@ function splitKeyAuthority (authority: string): { host: string, port: string } |
 }
 
 function portProblem (port: string): string | undefined {
-  if (/[*?[\]\\]/.test(port)) return `has a wildcard in the port ${quote(port)}: wildcards are only supported in host labels`
+  if (/[*?[\]\\]/.test(port)) return `has a wildcard in the port ${fragment(port)}: wildcards are only supported in host labels`
   if (port.length === 0) return "has an empty port (nothing after ':')"
-  if (!/^[0-9]+$/.test(port)) return `has a non-numeric port ${quote(port)}`
+  if (!/^[0-9]+$/.test(port)) return `has a non-numeric port ${fragment(port)}`
   return undefined
 }
 
@@ -289,4 +296,14 @@ export function isDefaultRegistryMatch (imageName: string): boolean {
 function quote (s: string): string {
   const text = JSON.stringify(s)
   return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}
+
+/**
+ * A part of a key inside a reason: quoted when it cannot be a credential (one
+ * character, or a short lowercase host, port or glob fragment), else only its
+ * length. `robot:TOKEN` reads as host "robot" and port "TOKEN".
+ */
+function fragment (s: string): string {
+  const harmless = [...s].length === 1 || (s.length <= 32 && /^[a-z0-9.:*?[\]^-]*$/.test(s) && !/[a-z0-9]{17}/.test(s))
+  return harmless ? quote(s) : `(${s.length} characters, not shown)`
 }

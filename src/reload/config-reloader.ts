@@ -9,7 +9,15 @@
  * would block every pod in the cluster. The last good config keeps serving,
  * the error is logged (config messages name fields and short values, never
  * Secret data) and counted, and lastError() tells /readyz about it.
+ *
+ * An edit is not a failure: file-watch.ts hands over contents only once two
+ * reads a quiet period apart agree, and contents that do not load are
+ * declared bad only if the file still holds them `confirmMs` later (a writer
+ * can pause between two writes for longer than the quiet period). If it
+ * changed meanwhile, the new contents are read instead and nothing is logged
+ * above debug.
  */
+import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { loadConfig, type Config } from '../config/compile.js'
 import { isPullguardError } from '../errors.js'
@@ -21,6 +29,8 @@ import { watchFiles } from './file-watch.js'
 export const DEFAULT_POLL_MS = 10_000
 /** One atomic swap is a handful of events within a few milliseconds. */
 export const DEFAULT_DEBOUNCE_MS = 100
+/** How long contents that do not load must stay in the file before the reload is declared failed. */
+const DEFAULT_CONFIRM_MS = 1000
 
 export interface ConfigReloaderOptions {
   readonly file: string
@@ -33,6 +43,8 @@ export interface ConfigReloaderOptions {
   readonly debounceMs?: number
   /** false: poll only. Default true. */
   readonly fsWatch?: boolean
+  /** How long contents that do not load must stay in the file before the reload counts as failed. */
+  readonly confirmMs?: number
 }
 
 export interface ConfigReloader {
@@ -50,19 +62,45 @@ export function createConfigReloader (options: ConfigReloaderOptions): ConfigRel
   let config = options.initial
   let error: string | undefined
 
-  const reload = (contents: Map<string, string>): void => {
+  const confirmMs = options.confirmMs ?? DEFAULT_CONFIRM_MS
+  let closed = false
+  let confirming: { timer: NodeJS.Timeout, done: () => void } | undefined
+
+  /** Whether the file holds something else after the confirmation period (cut short by close()). */
+  const changedSince = async (text: string): Promise<boolean> => {
+    await new Promise<void>((resolve) => {
+      confirming = { timer: setTimeout(resolve, confirmMs), done: resolve }
+    })
+    confirming = undefined
     try {
-      const next = loadConfig(contents.get(options.file) ?? '', { origin: options.file, selfNamespace: options.selfNamespace })
-      config = next
-      error = undefined
-      options.metrics.configReloads.inc('success')
-      log.info({ registries: next.registries.length, alwaysPull: next.alwaysPull }, 'config reloaded')
+      return await readFile(options.file, 'utf8') !== text
+    } catch {
+      return false
+    }
+  }
+
+  const reload = async (contents: Map<string, string>): Promise<void> => {
+    const text = contents.get(options.file) ?? ''
+    let next: Config
+    try {
+      next = loadConfig(text, { origin: options.file, selfNamespace: options.selfNamespace })
     } catch (err) {
+      if (await changedSince(text)) {
+        log.debug('config file changed while it was being read; reading it again')
+        void watcher.check()
+        return
+      }
+      if (closed) return
       // Unknown errors are not echoed: their text was not written for operators.
       error = isPullguardError(err) ? err.message : 'unexpected error while loading the config'
       options.metrics.configReloads.inc('failure')
       log.error({ code: isPullguardError(err) ? err.code : 'PG_INTERNAL' }, `config reload rejected, keeping the last good config: ${error}`)
+      return
     }
+    config = next
+    error = undefined
+    options.metrics.configReloads.inc('success')
+    log.info({ registries: next.registries.length, alwaysPull: next.alwaysPull }, 'config reloaded')
   }
 
   const watcher = watchFiles([options.file], reload, {
@@ -76,6 +114,13 @@ export function createConfigReloader (options: ConfigReloaderOptions): ConfigRel
     current: () => config,
     lastError: () => error,
     check: watcher.check,
-    close: watcher.close,
+    close () {
+      closed = true
+      watcher.close()
+      if (confirming !== undefined) {
+        clearTimeout(confirming.timer)
+        confirming.done()
+      }
+    },
   }
 }

@@ -18,7 +18,11 @@
  *   raises no event in the watched directory, and fs.watch can fail outright
  *   (ENOSPC when the inotify watch limit is reached);
  * - compare CONTENTS (sha256), not events or mtimes, so a touch, a rewrite
- *   with the same bytes or a burst of events is not a change.
+ *   with the same bytes or a burst of events is not a change;
+ * - a change counts only once it is stable: read again `debounceMs` later
+ *   until two reads agree. A file rewritten in place (an editor, `cat >`,
+ *   `kubectl cp`) is truncated and written in pieces, and a poll or an event
+ *   in between would otherwise hand the handler half a file.
  *
  * onChange gets every file's text, only when all of them could be read and
  * at least one differs from what it last got (or what was there at start).
@@ -37,7 +41,7 @@ const MAX_READS = 5
 export interface WatchOptions {
   /** Safety-net poll interval. */
   readonly pollMs: number
-  /** Quiet time after the last directory event before reading. */
+  /** Quiet time after the last directory event before reading, and between the two reads that must agree. */
   readonly debounceMs: number
   readonly log: Logger
   /** false: poll only (filesystems without inotify; tests). Default true. */
@@ -80,17 +84,21 @@ export function watchFiles (files: string[], onChange: ChangeHandler, options: W
   }
 
   /**
-   * Files are read one after the other, so a read can straddle a swap and
-   * see tls.crt from the old version and tls.key from the new one. Reading
-   * again until two reads in a row agree gives handlers a consistent set.
+   * Contents that stayed the same for `debounceMs`. A file can be caught
+   * half-written, and files are read one after the other, so a read can also
+   * straddle a swap and see tls.crt from the old version and tls.key from the
+   * new one. Reading again after a quiet period until two reads agree gives
+   * handlers a whole, consistent set. Unchanged contents need one read.
    */
   async function readStable (): Promise<{ contents: Map<string, string>, hashes: string[] } | undefined> {
     let previous: string[] | undefined
     for (let attempt = 0; attempt < MAX_READS; attempt++) {
+      if (previous !== undefined) await new Promise((resolve) => setTimeout(resolve, options.debounceMs))
       const contents = await readAll()
       if (contents === undefined) return undefined
       const hashes = files.map((f) => sha256(contents.get(f) ?? ''))
-      if (files.length === 1 || (previous !== undefined && sameHashes(hashes, previous))) return { contents, hashes }
+      const unchanged = lastHashes !== undefined && sameHashes(hashes, lastHashes)
+      if (unchanged || (previous !== undefined && sameHashes(hashes, previous))) return { contents, hashes }
       previous = hashes
     }
     // Still changing under us: look again once things have settled.

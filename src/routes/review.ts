@@ -11,7 +11,7 @@ import type { Outcome } from '../admission/outcome.js'
 import type { AdmissionInput } from '../admission/request.js'
 import type { Metrics, Webhook } from '../metrics.js'
 import { recordError, recordOutcome } from './record.js'
-import { podNameOf, summarize } from './summary.js'
+import { forLog, podNameOf, summarize } from './summary.js'
 
 export interface ReviewRoutesOptions {
   readonly config: () => Config
@@ -45,9 +45,9 @@ function route (app: FastifyInstance, endpoint: Webhook, decide: Decide, options
     const input = review.input
     // uid in the line itself: a child logger per request costs more than the decision.
     if (infoEnabled(request.log)) request.log.info({
-      uid: input.uid,
+      uid: forLog(input.uid),
       endpoint,
-      namespace: input.namespace,
+      namespace: forLog(input.namespace),
       pod: podNameOf(input.object),
       operation: input.subResource === '' ? input.operation : `${input.operation}/${input.subResource}`,
       dryRun: input.dryRun,

@@ -1,11 +1,14 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/compile.js'
 import { createLogger } from '../../src/logger.js'
 import { createMetrics, type Metrics } from '../../src/metrics.js'
 import { createConfigReloader, type ConfigReloader } from '../../src/reload/config-reloader.js'
 import { AtomicWriter } from '../helpers/atomic-writer.js'
+import { credentialLadenConfig, EXPECTED_PROBLEMS, SECRET_PARTS } from '../helpers/credential-config.js'
 import { fixture } from '../helpers/fixtures.js'
 import { parseExposition, sampleValue } from '../helpers/prometheus.js'
 import { LogCapture } from '../helpers/server.js'
@@ -137,4 +140,45 @@ t.test('the app uses the reloaded config on its next request', async (t) => {
   await writer.write({ 'config.yaml': V2 })
   await waitFor(() => reloader.current().alwaysPull === 'all')
   t.ok((await preview()).every((p) => p === 'Always'), 'alwaysPull: all after the reload')
+})
+
+t.test('a config rewritten in place, in chunks, is never taken half-written: no error for an edit that ends valid', async (t) => {
+  const dir = t.testdir({ 'config.yaml': V1 })
+  const file = join(dir, 'config.yaml')
+  const logs = new LogCapture()
+  const metrics = createMetrics({ defaultMetrics: false })
+  // Polling every 2 ms reads the file in the middle of nearly every rewrite.
+  const reloader = createConfigReloader({
+    file, initial: loadConfig(V1, { origin: file }), log: createLogger({ level: 'debug', destination: logs }), metrics, pollMs: 2, debounceMs: 20,
+  })
+  t.teardown(() => reloader.close())
+  for (let round = 0; round < 8; round++) {
+    const [text, mode] = round % 2 === 0 ? [V2, 'all'] : [V1, 'off']
+    // What an editor saving in place does: truncate, then write piece by piece.
+    const handle = await open(file, 'r+')
+    await handle.truncate(0)
+    for (let at = 0; at < text.length; at += 16) {
+      await handle.write(text.slice(at, at + 16), at)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await handle.close()
+    await waitFor(() => reloader.current().alwaysPull === mode, 10_000, `round ${round}: alwaysPull ${mode}`)
+  }
+  t.same(logs.records().filter((r) => (r.level as number) >= 50).map((r) => r.msg), [], 'no error-level line')
+  t.equal(sampleValue(parseExposition(await metrics.registry.metrics()), 'pullguard_config_reloads_total', { result: 'failure' }), 0, 'no failed reload counted')
+  t.equal(reloader.lastError(), undefined)
+})
+
+t.test('a rejected reload reports every problem in one line and echoes no credential', async (t) => {
+  const { writer, reloader, logs, reloads } = await setup(t)
+  const good = reloader.current()
+  await writer.write({ 'config.yaml': credentialLadenConfig() })
+  await waitFor(() => reloader.lastError() !== undefined, 10_000, 'the reload to be rejected')
+  t.equal(reloader.current(), good, 'the last good config keeps serving')
+  const errors = logs.records().filter((r) => r.level === 50)
+  t.equal(errors.length, 1, 'one error line')
+  for (const expected of EXPECTED_PROBLEMS) t.match(String(errors[0]?.msg), expected)
+  t.notMatch(logs.text(), SECRET_PARTS, 'no secret in the log')
+  t.notMatch(reloader.lastError(), SECRET_PARTS, 'nor in lastError()')
+  t.equal(await reloads('failure'), 1)
 })
