@@ -5,7 +5,7 @@
 #   docker build -t pullguard .
 #   docker run --rm --read-only --tmpfs /tmp -p 8443:8443 -p 9090:9090 pullguard
 #
-# Three stages: compile with the full Node 20 image, install production
+# Three stages: compile with the full Node 24 image, install production
 # dependencies only, run on distroless (no shell, no package manager) as a
 # numeric non-root user. Only dist/, production node_modules, package.json and
 # the example config end up in the final image: no sources, tests, dev
@@ -13,12 +13,12 @@
 # --bootstrap-certs at run time; see manifests/).
 #
 # Base images are pinned by tag here. For release builds pin them by digest
-# too (tag@sha256:...), e.g. with `crane digest gcr.io/distroless/nodejs20-debian12:nonroot`,
+# too (tag@sha256:...), e.g. with `crane digest gcr.io/distroless/nodejs24-debian12:nonroot`,
 # and let a bot (Renovate/Dependabot) bump them; a digest cannot be looked up
 # from where this file was written, and a made-up one would break the build.
 
 # --- build: compile TypeScript ------------------------------------------------
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
 # Manifests first: the dependency layer is cached until they change.
 # --ignore-scripts: no install script runs at build time (none is needed to
@@ -30,15 +30,17 @@ COPY src ./src
 RUN npm run build
 
 # --- prod-deps: production dependencies only ----------------------------------
-FROM node:20-bookworm AS prod-deps
+FROM node:24-bookworm AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # --- runtime ------------------------------------------------------------------
-# Distroless Node.js 20 on Debian 12, "nonroot" variant (uid/gid 65532).
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# Distroless Node.js 24 (LTS, supported until April 2028; Node 20 reached its
+# end of life on 2026-04-30) on Debian 12, "nonroot" variant (uid/gid 65532).
+# .ci/run runs the whole test suite on this Node major too.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 # DEV_CERT_DIR is only used when no certificate is configured and
 # --bootstrap-certs is not given (a plain `docker run`): development

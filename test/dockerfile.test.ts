@@ -203,9 +203,12 @@ t.test('multi-stage build', async (t) => {
   }
   const build = stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args)))
   t.ok(build !== undefined, 'a stage runs npm run build')
-  t.match(build?.image, /^node:20(\b|-)/, 'built with the full Node 20 image')
+  t.match(build?.image, /^node:24(\b|-)/, 'built with the full Node 24 image (a supported LTS)')
   t.ok(build?.instructions.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)), 'the build stage installs with npm ci (lock file)')
-  t.match(final.image, /^gcr\.io\/distroless\/nodejs20-debian12:nonroot(@sha256:[0-9a-f]{64})?$/, 'runs on distroless nodejs20 nonroot')
+  t.match(final.image, /^gcr\.io\/distroless\/nodejs24-debian12:nonroot(@sha256:[0-9a-f]{64})?$/, 'runs on distroless nodejs24 nonroot')
+  // The image's Node major is the one .ci/run also tests on.
+  const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8')
+  t.match(ci, /LTS_NODE_MAJOR=24\b/, '.ci/run tests on the shipped Node major')
   t.not(final, build, 'the final stage is not the build stage')
 })
 

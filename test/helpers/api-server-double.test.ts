@@ -258,7 +258,11 @@ t.test('wire format: chunked NDJSON, kinds on events but not on list items, BOOK
   t.match(raw, /\r\nContent-Type: application\/json\r\n/i)
   t.match(raw, /\r\nTransfer-Encoding: chunked\r\n/i)
   double.create('secrets', pullSecret('b'))
+  // Writes in one tick may share a chunk (Node 22+ coalesces them); the API
+  // server flushes each event as it happens, so let the first one go out.
+  await waitFor(() => raw.includes('"ADDED"'), 2000, 'the ADDED event')
   t.equal(double.bookmark(), 1)
+  await waitFor(() => raw.includes('"BOOKMARK"'), 2000, 'the BOOKMARK event')
   double.endWatches()
   await waitFor(() => raw.endsWith('\r\n0\r\n\r\n'), 2000, 'the terminating chunk')
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4)
