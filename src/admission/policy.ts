@@ -13,6 +13,7 @@
 import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
 import { imageSites, policyFieldPath, type ImageSite } from './image-sites.js'
+import { annotationOp, mutationSummary } from './audit.js'
 import { add, pointer, setMember, type PatchOperation } from './json-patch.js'
 import { gate } from './gate.js'
 import { namespacePolicy } from './namespace-policy.js'
@@ -67,6 +68,8 @@ export function mutate (input: AdmissionInput, config: Config, cluster?: Cluster
     return decision(r, secrets, covered, force ? ALWAYS : r.site.policy, ctx)
   })
   const patch = [...pullSecretOps(spec, injected.map((i) => i.name)), ...policyOps]
+  // Only with a change to record: pullguard's answer on its own output stays "no patch".
+  if (config.annotatePods && patch.length > 0) patch.push(annotationOp(g.pod.raw, mutationSummary({ injected, forced })))
   return { allowed: true, denial: undefined, patch, warnings: ctx.warnings.list(), images, skipped: undefined, injected, forced, warningReasons: ctx.warnings.reasons() }
 }
 

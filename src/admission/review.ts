@@ -6,6 +6,7 @@
  * rejects a response whose uid or version does not match).
  */
 import { PullguardError } from '../errors.js'
+import { auditAnnotations } from './audit.js'
 import { encodePatch } from './json-patch.js'
 import type { Outcome } from './outcome.js'
 import { isObject } from './pod.js'
@@ -65,6 +66,8 @@ export interface ReviewResponse {
     patchType?: 'JSONPatch'
     patch?: string
     warnings?: string[]
+    /** Recorded by the API server in its audit log as `<webhook name>/<key>`. */
+    auditAnnotations?: Record<string, string>
   }
 }
 
@@ -78,6 +81,8 @@ export function reviewResponse (review: DecodedReview, outcome: Outcome): Review
   if (outcome.allowed && outcome.patch.length > 0) {
     response.patchType = 'JSONPatch'
     response.patch = encodePatch(outcome.patch)
+    const audit = auditAnnotations(outcome)
+    if (audit !== undefined) response.auditAnnotations = { ...audit }
   }
   if (outcome.warnings.length > 0) response.warnings = [...outcome.warnings]
   return { apiVersion: review.apiVersion, kind: 'AdmissionReview', response }

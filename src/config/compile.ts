@@ -49,6 +49,8 @@ export interface Config {
   readonly publicImages: readonly string[]
   /** `inject`: reference a configured Secret even before it exists in the namespace. */
   readonly missingSecrets: MissingSecretsMode
+  /** Also record what was done in the pod annotation pullguard.dev/mutation. */
+  readonly annotatePods: boolean
 }
 
 export interface ConfigOptions {
@@ -116,6 +118,7 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
     parseImage: createReferenceParser(),
     publicImages: Object.freeze(publicImages),
     missingSecrets: raw.missingSecrets ?? 'inject',
+    annotatePods: raw.annotatePods ?? false,
   })
 }
 

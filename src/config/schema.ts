@@ -26,6 +26,7 @@ export interface RawConfig {
   discoverSecrets?: boolean
   publicImages?: string[]
   missingSecrets?: MissingSecretsMode
+  annotatePods?: boolean
 }
 
 const labelSelector = {
@@ -78,5 +79,6 @@ export const configSchema = {
     discoverSecrets: { type: 'boolean' },
     publicImages: stringList,
     missingSecrets: { enum: [...MISSING_SECRETS_MODES] },
+    annotatePods: { type: 'boolean' },
   },
 } as const
