@@ -1,6 +1,8 @@
 /**
  * Entry point: the only place that reads files, listens and handles signals.
  */
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { Server as HttpsServer } from 'node:https'
 import { fileURLToPath } from 'node:url'
@@ -15,8 +17,8 @@ import { startClusterInformers, type ClusterInformers } from './kube/informers.j
 import { privateImagesInputs, startPrivateImagesWriter, type PrivateImagesWriter } from './kube/private-images-writer.js'
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
-import { createMetrics } from './metrics.js'
-import { createCertReloader } from './reload/cert-reloader.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createCertReloader, type SecureContextTarget } from './reload/cert-reloader.js'
 import { createConfigReloader, type ConfigReloader } from './reload/config-reloader.js'
 import { readSettings, type Settings } from './settings.js'
 import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
@@ -25,6 +27,8 @@ import type { TlsPair } from './tls/server-options.js'
 import { STRICT_PARSER_WARNING, strictCertificateProblems } from './tls/strict-der.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))
+// package.json sits next to dist/ in a clone and in the image (Dockerfile).
+const PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url))
 
 async function main (): Promise<void> {
   const bootLog = createLogger()
@@ -43,7 +47,7 @@ async function main (): Promise<void> {
 }
 
 async function serve (settings: Settings, log: Logger): Promise<void> {
-  const metrics = createMetrics()
+  const metrics = createMetrics({ build: { version: await packageVersion() } })
   const lifecycle = new Lifecycle()
 
   const config = loadConfig(await readText(settings.configFile, 'config file'), {
@@ -60,7 +64,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
 
   // The serving certificate: from the bootstrap Secret, or from files (dev certificates by default).
   let bootstrap: CertificateBootstrap | undefined
-  let files: { certFile: string, keyFile: string } | undefined
+  let files: { certFile: string, keyFile: string, caFile?: string | undefined } | undefined
   let tls: TlsPair
   if (settings.bootstrap !== undefined) {
     if (kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', '--bootstrap-certs needs cluster mode (run in a pod, or give --kubeconfig)')
@@ -99,7 +103,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await health.listen({ port: settings.healthPort, host: settings.host })
   await app.listen({ port: settings.port, host: settings.host })
-  const httpsServer = app.server as unknown as HttpsServer
+  const httpsServer = trackServedCertificate(app.server as unknown as HttpsServer, tls.cert, files?.caFile, bootstrap, metrics)
   bootstrap?.attach(httpsServer)
   const certReloader = files === undefined
     ? undefined
@@ -148,7 +152,40 @@ function startPrivateImages (
   })
 }
 
-async function certificateFiles (settings: Settings, log: Logger): Promise<{ certFile: string, keyFile: string }> {
+/**
+ * The server as the reloader and the bootstrap see it: every new serving pair
+ * they apply also moves pullguard_certificate_expiry_timestamp_seconds. The
+ * CA is the bootstrap's signing CA, or the dev CA file read once.
+ */
+function trackServedCertificate (
+  server: HttpsServer, initialCert: string | Buffer, caFile: string | undefined, bootstrap: CertificateBootstrap | undefined, metrics: Metrics,
+): SecureContextTarget {
+  let serving = notAfterOf(initialCert)
+  let ca: Date | undefined
+  try { ca = caFile === undefined ? undefined : notAfterOf(readFileSync(caFile)) } catch { ca = undefined }
+  metrics.setCertificateSource(() => ({ serving, ca: bootstrap?.status().caNotAfter ?? ca }))
+  return {
+    setSecureContext (options) {
+      server.setSecureContext(options)
+      if (options.cert !== undefined && !Array.isArray(options.cert)) serving = notAfterOf(options.cert as string | Buffer) ?? serving
+    },
+  }
+}
+
+function notAfterOf (pem: string | Buffer): Date | undefined {
+  try { return new Date(Date.parse(new X509Certificate(pem).validTo)) } catch { return undefined }
+}
+
+async function packageVersion (): Promise<string> {
+  try {
+    const version = (JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown }).version
+    return typeof version === 'string' ? version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+async function certificateFiles (settings: Settings, log: Logger): Promise<{ certFile: string, keyFile: string, caFile?: string | undefined }> {
   if (settings.tls !== undefined) return settings.tls
   const dev = await ensureDevCertificates(settings.devCertDir)
   log.info({ certFile: dev.certFile, caFile: dev.caFile, generated: dev.generated }, 'using development certificates')

@@ -98,6 +98,17 @@ export interface Metrics {
   readonly certificateReloads: ReloadCounter
   /** Where the informer gauges come from; undefined: no informers. */
   setInformerSource (source: InformerSource | undefined): void
+  /** Where the certificate expiry gauge comes from, asked at every scrape. */
+  setCertificateSource (source: CertificateSource | undefined): void
+}
+
+export const CERTIFICATES = ['serving', 'ca'] as const
+export type CertificateKind = typeof CERTIFICATES[number]
+/** notAfter of the certificates in use; a kind left out is not known (e.g. a CA pullguard was not given). */
+export type CertificateSource = () => Partial<Record<CertificateKind, Date>>
+
+export interface BuildInfo {
+  readonly version: string
 }
 
 export interface MetricsOptions {
@@ -106,6 +117,9 @@ export interface MetricsOptions {
   readonly informers?: InformerSource | undefined
   /** The clock for staleness and the last-review time, for tests. */
   readonly now?: () => number
+  /** pullguard_build_info's version label; the Node version is this process's. */
+  readonly build?: BuildInfo
+  readonly certificates?: CertificateSource | undefined
 }
 
 export function createMetrics (options: MetricsOptions = {}): Metrics {
@@ -113,6 +127,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   const registers = [registry]
   const now = options.now ?? Date.now
   let informers = options.informers
+  let certificates = options.certificates
 
   // "Is the API server calling us at all?": a webhook that is never called
   // (an untrusted caBundle, a wrong Service, a namespaceSelector that matches
@@ -181,6 +196,45 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     labelNames: ['result'] as const,
     registers,
   })
+  // Prometheus' own convention (prometheus_build_info): a constant 1, the
+  // facts in labels, so `count by (version)` shows a rollout's progress.
+  new Gauge({
+    name: 'pullguard_build_info',
+    help: 'Always 1; the labels say which pullguard version runs on which Node.js.',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  }).set({ version: options.build?.version ?? 'unknown', node: process.version }, 1)
+  // An expiring certificate fails every handshake, and with failurePolicy:
+  // Ignore every pod is then admitted unmutated: alert well before.
+  new Gauge({
+    name: 'pullguard_certificate_expiry_timestamp_seconds',
+    help: 'notAfter of the certificate in use, as Unix time: certificate="serving" (what the webhook presents), "ca" (the CA the caBundle holds, when pullguard knows it).',
+    labelNames: ['certificate'] as const,
+    registers,
+    collect () {
+      this.reset()
+      let known: Partial<Record<CertificateKind, Date>> = {}
+      try { known = certificates?.() ?? {} } catch { /* a metric is not worth failing a scrape for */ }
+      for (const kind of CERTIFICATES) {
+        const date = known[kind]
+        if (date !== undefined && Number.isFinite(date.getTime())) this.set({ certificate: kind }, date.getTime() / 1000)
+      }
+    },
+  })
+  // As prometheus_config_last_reload_successful: the config that runs is the
+  // last good one; 0 means the file on disk was rejected and is NOT in effect.
+  const configGood = new Gauge({
+    name: 'pullguard_config_last_reload_successful',
+    help: '1 when the last config load or reload succeeded, 0 when the file was rejected and the last good config keeps running.',
+    registers,
+  })
+  const configGoodAt = new Gauge({
+    name: 'pullguard_config_last_reload_success_timestamp_seconds',
+    help: 'Unix time of the last successful config load (start-up) or reload.',
+    registers,
+  })
+  configGood.set(1)
+  configGoodAt.set(now() / 1000)
   new Gauge({
     name: 'pullguard_informer_synced',
     help: '1 when the informer has completed its initial list, else 0.',
@@ -278,9 +332,17 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
         if (countable(count)) warnings.inc({ reason: bounded(reason, WARNING_REASONS) }, count)
       },
     },
-    configReloads: { inc (result) { configReloads.inc({ result: bounded(result, RELOAD_RESULTS) }) } },
+    configReloads: {
+      inc (result) {
+        const r = bounded(result, RELOAD_RESULTS)
+        configReloads.inc({ result: r })
+        if (r === 'success') configGoodAt.set(now() / 1000)
+        configGood.set(r === 'success' ? 1 : 0)
+      },
+    },
     certificateReloads: { inc (result) { certificateReloads.inc({ result: bounded(result, RELOAD_RESULTS) }) } },
     setInformerSource (source) { informers = source },
+    setCertificateSource (source) { certificates = source },
   }
 }
 

@@ -3,6 +3,7 @@
  * listening, readiness, cluster mode and SIGTERM.
  */
 import t from 'tap'
+import { X509Certificate } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
@@ -67,6 +68,19 @@ t.test('local mode: dev certificates, the example config, health, SIGTERM', asyn
   const res = await mutate(port, readFileSync(`${dir}/ca.crt`, 'utf8'))
   t.equal(res.status, 200)
   t.equal(res.body.response.patchType, 'JSONPatch')
+  // What an SRE reads off /metrics: which version, and when the certificates expire.
+  const exposition = await new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: healthPort, path: '/metrics' }, (r) => {
+      let text = ''
+      r.on('data', (c: Buffer) => { text += c.toString() })
+      r.on('end', () => resolve(text))
+    }).on('error', reject)
+  })
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  t.match(exposition, `pullguard_build_info{version="${version}",node="${process.version}"} 1`)
+  const expiry = (kind: string): number => Number(new RegExp(`pullguard_certificate_expiry_timestamp_seconds\\{certificate="${kind}"\\} (\\S+)`).exec(exposition)?.[1])
+  t.equal(expiry('serving'), Date.parse(new X509Certificate(readFileSync(`${dir}/tls.crt`)).validTo) / 1000, 'serving notAfter')
+  t.equal(expiry('ca'), Date.parse(new X509Certificate(readFileSync(`${dir}/ca.crt`)).validTo) / 1000, 'CA notAfter')
   run.child.kill('SIGTERM')
   t.equal(await run.exited, 0, 'exits 0 after draining')
   t.ok(run.lines.some((l) => l.includes('"msg":"stopped"')))

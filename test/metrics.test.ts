@@ -2,7 +2,7 @@ import t from 'tap'
 import { fastify } from 'fastify'
 import { register as globalRegistry } from 'prom-client'
 import {
-  createMetrics, operationLabel, DECISIONS, DURATION_BUCKETS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER,
+  createMetrics, operationLabel, CERTIFICATES, DECISIONS, DURATION_BUCKETS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER,
   POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, WEBHOOKS, type InformerStatus, type Metrics,
 } from '../src/metrics.js'
 import { metricsRoute } from '../src/routes/metrics.js'
@@ -31,6 +31,10 @@ const EXPECTED: Record<string, { type: string, labels: string[] }> = {
   pullguard_certificate_reloads_total: { type: 'counter', labels: ['result'] },
   pullguard_informer_synced: { type: 'gauge', labels: ['resource'] },
   pullguard_informer_staleness_seconds: { type: 'gauge', labels: ['resource'] },
+  pullguard_build_info: { type: 'gauge', labels: ['node', 'version'] },
+  pullguard_certificate_expiry_timestamp_seconds: { type: 'gauge', labels: ['certificate'] },
+  pullguard_config_last_reload_successful: { type: 'gauge', labels: [] },
+  pullguard_config_last_reload_success_timestamp_seconds: { type: 'gauge', labels: [] },
 }
 
 function exercise (m: Metrics): void {
@@ -44,6 +48,7 @@ function exercise (m: Metrics): void {
   m.configReloads.inc('success')
   m.certificateReloads.inc('failure')
   m.setInformerSource(() => [{ resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: Date.now() }])
+  m.setCertificateSource(() => ({ serving: new Date('2030-01-01T00:00:00Z') }))
 }
 
 t.test('every metric has its name, type, help and label set', async (t) => {
@@ -131,6 +136,7 @@ t.test('hostile label values never reach the exposition', async (t) => {
     reason: [...WARNING_REASONS, OTHER],
     result: [...RELOAD_RESULTS, OTHER],
     resource: INFORMER_RESOURCES,
+    certificate: CERTIFICATES,
   }
   const exp = await scrape(m)
   let checked = 0
@@ -139,6 +145,9 @@ t.test('hostile label values never reach the exposition', async (t) => {
       checked++
       if (label === 'le') continue
       if (label === 'entry') t.match(value, /^(|\d{1,3}|other)$/, `entry=${value}`)
+      // build_info: set once at start-up from package.json and process.version, never from a request.
+      else if (label === 'version') t.equal(value, 'unknown', 'version: the default when none is given')
+      else if (label === 'node') t.equal(value, process.version)
       else t.ok(allowed[label]?.includes(value), `${s.name} ${label}=${JSON.stringify(value).slice(0, 40)} is in its set`)
     }
   }
@@ -317,4 +326,36 @@ t.test('GET /metrics serves the registry with its content type', async (t) => {
   const exp = parseExposition(res.body)
   t.equal(sampleValue(exp, 'pullguard_denials_total', { endpoint: 'validate' }), 1)
   t.equal((await app.inject({ method: 'POST', url: '/metrics' })).statusCode, 404)
+})
+
+t.test('build info, certificate expiry, and whether the running config is the last good one', async (t) => {
+  let clock = 1_000_000
+  const m = createMetrics({ defaultMetrics: false, now: () => clock, build: { version: '9.8.7' } })
+  let exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_build_info', { version: '9.8.7', node: process.version }), 1)
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_successful', {}), 1, 'the start-up config is good')
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_success_timestamp_seconds', {}), 1000)
+  t.notOk(exp.samples.some((s) => s.name === 'pullguard_certificate_expiry_timestamp_seconds'), 'no certificate known, no series')
+
+  clock = 2_000_000
+  m.configReloads.inc('failure')
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_successful', {}), 0, 'a rejected file is not in effect')
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_success_timestamp_seconds', {}), 1000, 'the good one is still from start-up')
+  m.configReloads.inc('success')
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_successful', {}), 1)
+  t.equal(sampleValue(exp, 'pullguard_config_last_reload_success_timestamp_seconds', {}), 2000)
+
+  let serving = new Date('2031-05-06T07:08:09Z')
+  m.setCertificateSource(() => ({ serving, ca: new Date('2036-01-01T00:00:00Z') }))
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_certificate_expiry_timestamp_seconds', { certificate: 'serving' }), serving.getTime() / 1000)
+  t.equal(sampleValue(exp, 'pullguard_certificate_expiry_timestamp_seconds', { certificate: 'ca' }), Date.parse('2036-01-01T00:00:00Z') / 1000)
+  serving = new Date('2032-01-01T00:00:00Z')
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_certificate_expiry_timestamp_seconds', { certificate: 'serving' }), serving.getTime() / 1000, 'asked at every scrape')
+  m.setCertificateSource(() => { throw new Error('boom') })
+  exp = await scrape(m)
+  t.notOk(exp.samples.some((s) => s.name === 'pullguard_certificate_expiry_timestamp_seconds'), 'a failing source costs the series, not the scrape')
 })

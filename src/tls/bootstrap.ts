@@ -66,6 +66,8 @@ export interface BootstrapStatus {
   caCount: number
   /** notAfter of the certificate the server presents. */
   servingNotAfter: Date
+  /** notAfter of the CA that signs it; undefined before the first sync. */
+  caNotAfter: Date | undefined
 }
 
 export interface CertificateBootstrap {
@@ -226,6 +228,7 @@ export async function startCertificateBootstrap (options: BootstrapOptions): Pro
         lastError: lastError === '' ? undefined : lastError,
         caCount: latest?.bundle.length ?? 0,
         servingNotAfter: notAfter,
+        caNotAfter: latest === undefined ? undefined : new Date(Date.parse(new X509Certificate(latest.signing.cert).validTo)),
       }
     },
     sync,

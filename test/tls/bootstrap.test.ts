@@ -127,7 +127,7 @@ t.test('fresh cluster: one Secret with a CA and a serving certificate, every web
   t.notOk((double.get('mutatingwebhookconfigurations', 'other').webhooks as Array<{ clientConfig: Record<string, unknown> }>)[0]?.clientConfig.caBundle, 'other configurations untouched')
 
   const status = boot.status()
-  t.same(status, { ready: true, lastError: undefined, caCount: 1, servingNotAfter: new Date(leaf.validTo) })
+  t.same(status, { ready: true, lastError: undefined, caCount: 1, servingNotAfter: new Date(leaf.validTo), caNotAfter: new Date(ca.validTo) })
 
   const port = await serve(t, boot)
   const peer = await handshake(port, Buffer.from(bundles[0] ?? '', 'base64').toString('utf8'))
