@@ -1,9 +1,11 @@
 /**
  * Keeps the ConfigMap pullguard-private-images current: the RE2 patterns of
  * every image pullguard treats as private (src/registry/
- * private-image-patterns.ts), which the ValidatingAdmissionPolicy
- * pullguard-always-pull-private reads as its params, so the API server keeps
- * enforcing `alwaysPull: private` while pullguard is down.
+ * private-image-patterns.ts), the config's `alwaysPull` default and the
+ * namespaces pullguard excludes (excluded-namespaces.ts), which the
+ * ValidatingAdmissionPolicy pullguard-always-pull-private reads as its
+ * params, so the API server keeps enforcing each namespace's `alwaysPull`
+ * mode (its label, else that default) while pullguard is down.
  *
  * One writer, elected through a Lease (leader-lease.ts), rather than every
  * replica writing with optimistic concurrency as the certificate bootstrap
@@ -34,11 +36,13 @@ import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap } from 
 import type { Logger } from 'pino'
 import type { ClusterStore } from '../cluster/store.js'
 import type { Config } from '../config/compile.js'
+import type { AlwaysPullMode } from '../config/schema.js'
 import type { CredentialKey } from '../registry/credential-key.js'
 import {
-  DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type ImagePatterns, type PatternLimits, type PatternPrecision,
+  DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type PatternLimits, type PatternPrecision,
 } from '../registry/private-image-patterns.js'
 import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
+import { excludedNamespacesPattern } from './excluded-namespaces.js'
 import { LeaderLease } from './leader-lease.js'
 
 /** The ConfigMap and the Lease (manifests/base: the binding's paramRef and the Role's resourceNames). */
@@ -55,6 +59,10 @@ export interface PrivateImagesInputs {
   /** Every key pullguard knows: config registries (any namespace scope) and usable pull Secrets of every namespace. */
   readonly keys: readonly CredentialKey[]
   readonly publicImages: readonly string[]
+  /** The mode of a namespace without a valid pullguard.dev/always-pull label. */
+  readonly alwaysPull: AlwaysPullMode
+  /** Names and globs pullguard never touches (the config's, which include its own namespace when it knows it). */
+  readonly excludeNamespaces: readonly string[]
 }
 
 export interface PrivateImagesWriterOptions {
@@ -92,17 +100,52 @@ export interface PrivateImagesWriter {
   stop (): Promise<void>
 }
 
-/** What pullguard knows: every configured key whatever its namespace scope, and every usable pull Secret's keys. */
-export function privateImagesInputs (config: Pick<Config, 'registries' | 'publicImages'>, store: Pick<ClusterStore, 'pullSecretKeys'>): PrivateImagesInputs {
-  return { keys: [...config.registries.map((e) => e.key), ...store.pullSecretKeys()], publicImages: config.publicImages }
+/** What pullguard knows: every configured key whatever its namespace scope, every usable pull Secret's keys, its namespace defaults. */
+export function privateImagesInputs (
+  config: Pick<Config, 'registries' | 'publicImages' | 'alwaysPull' | 'excludeNamespaces'>, store: Pick<ClusterStore, 'pullSecretKeys'>,
+): PrivateImagesInputs {
+  return {
+    keys: [...config.registries.map((e) => e.key), ...store.pullSecretKeys()],
+    publicImages: config.publicImages,
+    alwaysPull: config.alwaysPull,
+    excludeNamespaces: config.excludeNamespaces,
+  }
 }
 
-/** The ConfigMap's data: one RE2 pattern each, '' for none (the policy then matches nothing). */
-export function privateImagesData (patterns: ImagePatterns): Record<string, string> {
-  return { private: joinPatterns(patterns.private), public: joinPatterns(patterns.public) }
+export interface PrivateImagesParams {
+  /**
+   * The ConfigMap's data: `private`, `public` and `excludedNamespaces`, one
+   * RE2 pattern each ('' for none: the policy then matches nothing), and
+   * `alwaysPull`, the default mode. An older pullguard wrote only `private`
+   * and `public`; the policy reads that as "labels only".
+   */
+  readonly data: Readonly<Record<string, string>>
+  readonly precision: PatternPrecision
+  /** publicImages prefixes left out to fit the cost limit. */
+  readonly publicDropped: number
+  /** excludeNamespaces entries left out to fit the cost limit. */
+  readonly excludedDropped: number
 }
 
-interface Content { readonly data: Record<string, string>, readonly precision: PatternPrecision }
+/** What the leader writes for these inputs; `ownNamespace`: where pullguard runs, excluded whatever the config says. */
+export function privateImagesParams (inputs: PrivateImagesInputs, ownNamespace: string, limits: PatternLimits = DEFAULT_PATTERN_LIMITS): PrivateImagesParams {
+  const patterns = privateImagePatterns(inputs.keys, inputs.publicImages, limits)
+  // Its own namespace first: the first entries are the ones a size limit keeps.
+  const excluded = excludedNamespacesPattern([ownNamespace, ...inputs.excludeNamespaces])
+  return {
+    data: Object.freeze({
+      private: joinPatterns(patterns.private),
+      public: joinPatterns(patterns.public),
+      alwaysPull: inputs.alwaysPull,
+      excludedNamespaces: excluded.pattern,
+    }),
+    precision: patterns.precision,
+    publicDropped: patterns.publicDropped,
+    excludedDropped: excluded.dropped,
+  }
+}
+
+interface Content { readonly data: Readonly<Record<string, string>>, readonly precision: PatternPrecision }
 
 class WriterError extends Error {}
 
@@ -150,14 +193,18 @@ export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): 
       return undefined
     }
     waiting = false
-    const patterns = privateImagePatterns(inputs.keys, inputs.publicImages, options.limits ?? DEFAULT_PATTERN_LIMITS)
-    const notice = `${patterns.precision}/${patterns.publicDropped}`
-    if (notice !== lastNotice && (patterns.precision !== 'keys' || patterns.publicDropped > 0)) {
-      log.warn({ precision: patterns.precision, publicDropped: patterns.publicDropped, keys: inputs.keys.length },
+    const params = privateImagesParams(inputs, namespace, options.limits)
+    const notice = `${params.precision}/${params.publicDropped}/${params.excludedDropped}`
+    if (notice !== lastNotice && (params.precision !== 'keys' || params.publicDropped > 0)) {
+      log.warn({ precision: params.precision, publicDropped: params.publicDropped, keys: inputs.keys.length },
         'private-image patterns coarsened to fit the CEL cost limit: the policy enforces Always on more images than pullguard does')
     }
+    if (notice !== lastNotice && params.excludedDropped > 0) {
+      log.warn({ excludedDropped: params.excludedDropped, excludeNamespaces: inputs.excludeNamespaces.length },
+        'excludeNamespaces too long for the policy: it enforces alwaysPull in some namespaces pullguard excludes')
+    }
     lastNotice = notice
-    content = { data: privateImagesData(patterns), precision: patterns.precision }
+    content = { data: params.data, precision: params.precision }
     computedAt = at
     computedFor = version
     return content
@@ -199,8 +246,10 @@ export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): 
         if (current === undefined) await core.createNamespacedConfigMap({ namespace, body: configMap(namespace, name, desired) })
         else await core.replaceNamespacedConfigMap({ name, namespace, body: configMap(namespace, name, desired, current) })
         writes++
-        log.info({ precision: desired.precision, privateChars: desired.data.private?.length, publicChars: desired.data.public?.length },
-          current === undefined ? 'private-image patterns created' : 'private-image patterns updated')
+        const { private: privatePattern, public: publicPattern, alwaysPull, excludedNamespaces } = desired.data
+        log.info({
+          precision: desired.precision, privateChars: privatePattern?.length, publicChars: publicPattern?.length, alwaysPull, excludedChars: excludedNamespaces?.length,
+        }, current === undefined ? 'private-image patterns created' : 'private-image patterns updated')
         return
       } catch (err) {
         const info = apiErrorOf(err)

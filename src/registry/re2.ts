@@ -11,7 +11,9 @@
  * component such as `a_b.c` is kept as a path and then read by the kubelet
  * as a host). So every glob item becomes a set of those characters, closed
  * under ASCII case and stored by its canonical (lowercase) members; the RE2
- * text of such a set goes inside `(?i:...)`.
+ * text of such a set goes inside `(?i:...)`. Namespace globs
+ * (excluded-namespaces.ts) use the same items over their own alphabet,
+ * compared with case, as Go filepath.Match compares bytes.
  *
  * The output is plain RE2 syntax that Go's regexp (the API server's CEL
  * `matches()`) and RE2JS (the tests' evaluator) read alike: `(?i:...)`
@@ -21,6 +23,17 @@ import { compileGoGlob } from './go-glob.js'
 
 /** Canonical members of the label alphabet, in code-point order. */
 const LABEL_ALPHABET = '-0123456789_abcdefghijklmnopqrstuvwxyz'
+
+/** The strings a glob is matched against, as globAtomsOver needs to know them. */
+export interface GlobAlphabet {
+  /** Every character such a string can hold (canonical, lowercase, when `caseless`), in code-point order. */
+  readonly chars: string
+  /** A glob character matches either case of a letter (host labels) or, as Go compares bytes, only itself. */
+  readonly caseless: boolean
+}
+
+/** Host labels of image references, compared without case. */
+const HOST_LABEL_ALPHABET: GlobAlphabet = Object.freeze({ chars: LABEL_ALPHABET, caseless: true })
 
 /** One glob item: a set of canonical label characters, repeated any number of times when `star`. */
 export interface Atom {
@@ -50,15 +63,20 @@ export function alternation (alternatives: readonly string[]): string {
  * item that admits no label character).
  */
 export function globAtoms (glob: string): Atom[] | undefined {
+  return globAtomsOver(glob, HOST_LABEL_ALPHABET)
+}
+
+/** The same for other strings without '/' (namespace names: excluded-namespaces.ts). */
+export function globAtomsOver (glob: string, alphabet: GlobAlphabet): Atom[] | undefined {
   const atoms: Atom[] = []
   for (const item of globItems(glob)) {
     if (item === '*') {
-      if (atoms.at(-1)?.star !== true) atoms.push({ chars: LABEL_ALPHABET, star: true })
+      if (atoms.at(-1)?.star !== true) atoms.push({ chars: alphabet.chars, star: true })
       continue
     }
     const matches = compileGoGlob(item)
     let chars = ''
-    for (const c of LABEL_ALPHABET) if (matches(c) || matches(c.toUpperCase())) chars += c
+    for (const c of alphabet.chars) if (matches(c) || (alphabet.caseless && matches(c.toUpperCase()))) chars += c
     if (chars === '') return undefined
     atoms.push({ chars, star: false })
   }

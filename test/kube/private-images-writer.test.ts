@@ -1,16 +1,18 @@
 /**
  * The private-image patterns writer and its Lease against the API server
  * double (real HTTP, real client-node): creates the ConfigMap, writes only
- * when the content changes, repairs edits, one writer among replicas,
+ * when the content changes (a config reload of the default mode or the
+ * excluded namespaces included), repairs edits, one writer among replicas,
  * failover by release and by expiry, and RBAC denial reported, not thrown.
  * Time is a fake clock; the timers never fire (a one-hour period), each
  * round is driven by sync().
  */
 import t, { type Test } from 'tap'
 import { createLogger } from '../../src/logger.js'
-import { privateImagePatterns } from '../../src/registry/private-image-patterns.js'
+import { joinPatterns, privateImagePatterns } from '../../src/registry/private-image-patterns.js'
+import type { AlwaysPullMode } from '../../src/config/schema.js'
 import {
-  PRECISION_ANNOTATION, PRIVATE_IMAGES_NAME, privateImagesData, privateImagesInputs, startPrivateImagesWriter,
+  PRECISION_ANNOTATION, PRIVATE_IMAGES_NAME, privateImagesInputs, privateImagesParams, startPrivateImagesWriter,
   type PrivateImagesInputs, type PrivateImagesWriter,
 } from '../../src/kube/private-images-writer.js'
 import { ApiServerDouble } from '../helpers/api-server-double.js'
@@ -21,7 +23,10 @@ const NS = 'pullguard'
 const HOUR = 3_600_000
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/
 
-const inputsOf = (keys: string[], publicImages: string[] = []): PrivateImagesInputs => ({ keys: keys.map(mustParse), publicImages })
+const inputsOf = (keys: string[], publicImages: string[] = [], alwaysPull: AlwaysPullMode = 'private', excludeNamespaces: string[] = []): PrivateImagesInputs =>
+  ({ keys: keys.map(mustParse), publicImages, alwaysPull, excludeNamespaces })
+/** The data for no keys: nothing private, only pullguard's own namespace excluded. */
+const EMPTY_DATA = { private: '', public: '', alwaysPull: 'private', excludedNamespaces: '^(?:pullguard)$' }
 
 interface Clock { now: () => Date, advance: (ms: number) => void }
 function clock (): Clock {
@@ -65,7 +70,10 @@ t.test('the leader creates the ConfigMap with the patterns, and a Lease as clien
   const a = replica(t, double, c, 'pod-a_1', inputs)
   await a.writer.sync()
   const cm = double.get('configmaps', PRIVATE_IMAGES_NAME, NS)
-  t.same(cm.data, privateImagesData(privateImagePatterns(inputs.keys, inputs.publicImages)), 'data: the patterns, joined')
+  const patterns = privateImagePatterns(inputs.keys, inputs.publicImages)
+  t.same(cm.data, { private: joinPatterns(patterns.private), public: joinPatterns(patterns.public), alwaysPull: 'private', excludedNamespaces: '^(?:pullguard)$' },
+    'data: the patterns joined, the config default, pullguard\'s own namespace excluded')
+  t.same(cm.data, privateImagesParams(inputs, NS).data, 'what privateImagesParams computes (the policy tests use it)')
   t.match(cm.data.private, /ghcr/)
   t.not(cm.data.public, '', 'the publicImages exclusion')
   t.equal(cm.metadata.annotations?.[PRECISION_ANNOTATION], 'keys')
@@ -129,7 +137,7 @@ t.test('nothing is written until the inputs are complete (informers synced)', as
   a.set(inputsOf([]))
   c.advance(2000)
   await a.writer.sync()
-  t.same(double.get('configmaps', PRIVATE_IMAGES_NAME, NS).data, { private: '', public: '' }, 'no keys: empty patterns (nothing private)')
+  t.same(double.get('configmaps', PRIVATE_IMAGES_NAME, NS).data, EMPTY_DATA, 'no keys: empty patterns (nothing private)')
 })
 
 t.test('two replicas: one writer; the other takes over on release or expiry', async (t) => {
@@ -152,7 +160,7 @@ t.test('two replicas: one writer; the other takes over on release or expiry', as
   await b.writer.sync()
   t.match(b.writer.status(), { leading: true, holder: 'b' }, 'released: taken over at once')
   t.equal(double.get('leases', PRIVATE_IMAGES_NAME, NS).spec.leaseTransitions, 1, 'a takeover counts a transition')
-  t.same(double.get('configmaps', PRIVATE_IMAGES_NAME, NS).data, { private: '', public: '' }, 'the new leader writes its view')
+  t.same(double.get('configmaps', PRIVATE_IMAGES_NAME, NS).data, EMPTY_DATA, 'the new leader writes its view')
 
   // b stops renewing without releasing (a crash): c waits the lease duration on its own clock.
   const d = replica(t, double, c, 'd', inputsOf(['quay.io']))
@@ -214,9 +222,53 @@ t.test('a failed renewal is reported; the term ends at the renew deadline, not b
   t.match(a.writer.status(), { leading: true, lastError: undefined }, 'renewed again')
 })
 
-t.test('privateImagesInputs: every configured key (any namespace scope) and every usable pull Secret key', async (t) => {
-  const config = { registries: [{ key: mustParse('ghcr.io/acme') }, { key: mustParse('quay.io') }], publicImages: ['docker.io/library/'] }
+t.test('the config default and the excluded namespaces are written, and rewritten at once on a config reload', async (t) => {
+  const double = await cluster(t)
+  const c = clock()
+  const a = replica(t, double, c, 'a', inputsOf(['ghcr.io/acme'], [], 'private', ['sandbox', 'team-b*']))
+  await a.writer.sync()
+  const data = (): Record<string, string> => double.get('configmaps', PRIVATE_IMAGES_NAME, NS).data
+  t.match(data(), { alwaysPull: 'private', excludedNamespaces: '^(?:pullguard|sandbox|team-b[\\-0-9a-z]*)$', private: /ghcr/ },
+    'its own namespace first, then excludeNamespaces, globs as RE2')
+  t.equal(writesOf(double), 1)
+
+  a.set(inputsOf(['ghcr.io/acme'], [], 'all', ['sandbox', 'team-b*']))
+  c.advance(2000)
+  await a.writer.sync()
+  t.equal(writesOf(double), 2, 'a new default: written at once, not at the resync')
+  t.equal(data().alwaysPull, 'all')
+
+  a.set(inputsOf(['ghcr.io/acme'], [], 'all', ['ci-?']))
+  c.advance(2000)
+  await a.writer.sync()
+  t.equal(writesOf(double), 3, 'new excludeNamespaces: written at once')
+  t.equal(data().excludedNamespaces, '^(?:pullguard|ci-[\\-0-9a-z])$')
+  t.match(data(), { private: /ghcr/, alwaysPull: 'all' }, 'the rest kept')
+
+  a.set(inputsOf(['ghcr.io/acme'], [], 'off', ['ci-?']))
+  c.advance(2000)
+  await a.writer.sync()
+  t.equal(data().alwaysPull, 'off', 'off is written too (labelled namespaces still count)')
+  t.match(a.logs.text(), /private-image patterns updated.*"alwaysPull":"off"|"alwaysPull":"off".*private-image patterns updated/, 'the write is logged with the default')
+
+  const cm = double.get('configmaps', PRIVATE_IMAGES_NAME, NS)
+  double.update('configmaps', { ...cm, data: { private: cm.data.private, public: cm.data.public } }, NS)
+  c.advance(11_000)
+  await a.writer.sync()
+  t.match(data(), { alwaysPull: 'off', excludedNamespaces: /ci-/ }, 'a ConfigMap without the new keys (an older pullguard wrote it) is completed at the resync')
+})
+
+t.test('privateImagesInputs: every configured key (any namespace scope), every usable pull Secret key, the namespace defaults', async (t) => {
+  const config = {
+    registries: [{ key: mustParse('ghcr.io/acme') }, { key: mustParse('quay.io') }],
+    publicImages: ['docker.io/library/'],
+    alwaysPull: 'private',
+    excludeNamespaces: ['sandbox', 'team-b*', 'pullguard'],
+  }
   const inputs = privateImagesInputs(config as never, { pullSecretKeys: () => [mustParse('registry.example.com')] })
   t.same(inputs.keys.map((k) => k.raw), ['ghcr.io/acme', 'quay.io', 'registry.example.com'])
   t.same(inputs.publicImages, ['docker.io/library/'])
+  t.equal(inputs.alwaysPull, 'private')
+  t.same(inputs.excludeNamespaces, ['sandbox', 'team-b*', 'pullguard'])
+  t.equal(privateImagesParams(inputs, 'pullguard').data.excludedNamespaces, '^(?:pullguard|sandbox|team-b[\\-0-9a-z]*)$', 'its own namespace once, first')
 })

@@ -37,6 +37,13 @@ export interface AdmissionInput {
   readonly oldObject: KObject | null
   /** The binding's parameter object (paramKind/paramRef); null for policies without one, as in the API server. */
   readonly params?: KObject | null
+  /**
+   * The request's Namespace as the API server passes it to policies
+   * (`namespaceObject`, Kubernetes >= 1.28: apiserver admission/plugin/cel
+   * CreateNamespaceObject keeps metadata, spec and status); null when not
+   * given, as for cluster-scoped requests.
+   */
+  readonly namespaceObject?: KObject | null
 }
 
 function bindingsFor (input: AdmissionInput): Record<string, CelInput> {
@@ -46,7 +53,13 @@ function bindingsFor (input: AdmissionInput): Record<string, CelInput> {
     userInfo: { username: input.username ?? 'alice@example.com', groups: ['system:authenticated'] },
     namespace: input.object?.metadata?.namespace ?? input.oldObject?.metadata?.namespace ?? 'default',
   }
-  return { request: toCel(request), object: toCel(input.object), oldObject: toCel(input.oldObject), params: toCel(input.params ?? null) }
+  return {
+    request: toCel(request),
+    object: toCel(input.object),
+    oldObject: toCel(input.oldObject),
+    params: toCel(input.params ?? null),
+    namespaceObject: toCel(input.namespaceObject ?? null),
+  }
 }
 
 /** True when every matchCondition holds (the webhook or policy is called). */

@@ -85,6 +85,24 @@ export function all (objects: readonly KObject[], kind: string): KObject[] {
   return objects.filter((o) => o.kind === kind)
 }
 
+/** metav1.LabelSelector semantics: does `selector` (undefined: none) select an object with these labels. */
+export function selects (selector: KObject | undefined, labels: Readonly<Record<string, string>>): boolean {
+  if (selector === undefined) return false
+  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>)) if (labels[k] !== v) return false
+  for (const e of (selector.matchExpressions ?? []) as KObject[]) {
+    const has = Object.hasOwn(labels, e.key)
+    const value = labels[e.key]
+    switch (e.operator) {
+      case 'In': if (!has || !(e.values as string[]).includes(value as string)) return false; break
+      case 'NotIn': if (has && (e.values as string[]).includes(value as string)) return false; break
+      case 'Exists': if (!has) return false; break
+      case 'DoesNotExist': if (has) return false; break
+      default: throw new Error(`unknown operator ${e.operator}`)
+    }
+  }
+  return true
+}
+
 // --- schema validation --------------------------------------------------------
 
 interface ModelClass {

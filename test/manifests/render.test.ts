@@ -20,7 +20,9 @@ import { caBundle, generateCertificates } from '../../src/tls/certs.js'
 import { testConfig } from '../helpers/fixtures.js'
 import { inputOf } from '../helpers/review.js'
 import { evaluatePolicy, matchConditionsHold, type AdmissionInput } from './cel.js'
-import { all, describe, findKubectl, KUBECTL_MISSING, kustomize, one, parseObjects, strictFieldsCovered, validateObject, type KObject } from './k8s.js'
+import {
+  all, describe, findKubectl, KUBECTL_MISSING, kustomize, one, parseObjects, selects, strictFieldsCovered, validateObject, type KObject,
+} from './k8s.js'
 
 const execFileAsync = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -31,24 +33,6 @@ const NAME_LABEL = 'app.kubernetes.io/name'
 // --- small helpers ------------------------------------------------------------
 
 type Labels = Record<string, string>
-
-/** metav1.LabelSelector semantics. */
-function selects (selector: KObject | undefined, labels: Labels): boolean {
-  if (selector === undefined) return false
-  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Labels)) if (labels[k] !== v) return false
-  for (const e of (selector.matchExpressions ?? []) as KObject[]) {
-    const has = Object.hasOwn(labels, e.key)
-    const value = labels[e.key]
-    switch (e.operator) {
-      case 'In': if (!has || !(e.values as string[]).includes(value as string)) return false; break
-      case 'NotIn': if (has && (e.values as string[]).includes(value as string)) return false; break
-      case 'Exists': if (!has) return false; break
-      case 'DoesNotExist': if (has) return false; break
-      default: throw new Error(`unknown operator ${e.operator}`)
-    }
-  }
-  return true
-}
 
 /** Labels the API server puts on a namespace, plus extra ones. */
 function namespaceLabels (name: string, extra: Labels = {}): Labels {
