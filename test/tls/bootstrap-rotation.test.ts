@@ -133,7 +133,7 @@ t.test('renewal: past the renew point a sync re-signs the serving certificate, n
   t.equal(renewed['ca.crt'], first['ca.crt'], 'same CA: caBundle unchanged')
   t.same(allBundles(double), new Set([Buffer.from(first['ca.crt'] ?? '').toString('base64')]))
   const leaf = new X509Certificate(renewed['tls.crt'] ?? '')
-  t.same(a.status(), { ready: true, lastError: undefined, caCount: 1, servingNotAfter: new Date(leaf.validTo) })
+  t.same(a.status(), { ready: true, lastError: undefined, caCount: 1, servingNotAfter: new Date(leaf.validTo), caNotAfter: new Date(new X509Certificate(renewed['ca.crt'] ?? '').validTo) })
   t.equal(sampleValue(parseExposition(await metrics.registry.metrics()), 'pullguard_certificate_reloads_total', { result: 'success' }), 1)
 
   t.equal((await handshake(port, caBundleNow(double))).fingerprint256, leaf.fingerprint256, 'a new TLS connection is shown the renewed certificate')
