@@ -3,30 +3,36 @@
  * way a user adds it: base + component, and base + validating-webhook +
  * component. Checked: it adds a PodMonitor and a PrometheusRule and changes
  * nothing else; the PodMonitor scrapes the port that serves /metrics; every
- * alert is complete; the pullguard_ metrics and labels the rules use exist in
- * the real registry (src/metrics.ts); the API server metrics use only labels
- * the API server has; and promtool, when installed (Debian package
- * `prometheus`), parses the rules and runs unit tests of the alert logic on
- * synthetic series (no wall clock: promtool's time starts at 0).
+ * alert is complete; the pullguard_ metrics, labels and label values the rules
+ * use exist in the real registry (src/metrics.ts); the API server metrics use
+ * only labels the API server has; and promtool, when installed (Debian
+ * package `prometheus`), parses the rules and runs unit tests of the alert
+ * logic on synthetic series (no wall clock: promtool's time starts at 0):
+ * each alert fires when it should and stays quiet when it should not.
  */
 import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { delimiter, join, relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { createMetrics } from '../../src/metrics.js'
-import { parseExposition } from '../helpers/prometheus.js'
 import { describe, findKubectl, KUBECTL_MISSING, kustomize, one, type KObject } from './k8s.js'
+import {
+  findPromtool, groupingLabels, LABEL_VALUES, literalAlternatives, POD_MONITOR_TARGET_LABELS, PROMTOOL_MISSING, registered,
+  selectors, TARGET_LABELS,
+} from './promql.js'
 
 const execFileAsync = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MANIFESTS = join(ROOT, 'manifests')
 const NS = 'pullguard'
 const MONITORING = 'monitoring.coreos.com/v1'
-const REQUIRED_ALERTS = ['PullguardNotCalled', 'PullguardWebhookFailingOpen', 'PullguardWebhookRejections']
+const REQUIRED_ALERTS = [
+  'PullguardNotCalled', 'PullguardWebhookFailingOpen', 'PullguardWebhookRejections',
+  'PullguardCertificateExpiringSoon', 'PullguardConfigReloadFailed', 'PullguardInformerStale',
+  'PullguardAdmissionErrors', 'PullguardDenialSpike',
+]
 const SEVERITIES = ['critical', 'warning', 'info']
 
 /**
@@ -42,40 +48,14 @@ const APISERVER_LABELS: Record<string, readonly string[]> = {
   apiserver_request_total: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'],
 }
 
-const PROMTOOL_MISSING = 'promtool not found: the PrometheusRule is neither parsed nor unit-tested. ' +
-  'Install it (Debian/Ubuntu: apt-get install prometheus) or set PROMTOOL=/path/to/promtool.'
-
-function findPromtool (env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.PROMTOOL, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'promtool'))]
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === '') continue
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-interface Selector { metric: string, matchers: Array<{ label: string, op: string, value: string }> }
-
-/** Vector selectors `name{label op "value", ...}` in a PromQL expression (enough for these rules). */
-function selectors (expr: string): Selector[] {
-  const out: Selector[] = []
-  for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
-    const matchers: Selector['matchers'] = []
-    const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?/y
-    const body = m[2] ?? ''
-    while (re.lastIndex < body.length) {
-      const mm = re.exec(body)
-      if (mm === null) throw new Error(`cannot read the matchers {${body}}`)
-      matchers.push({ label: mm[1] ?? '', op: mm[2] ?? '', value: (mm[3] ?? '').replace(/\\(.)/g, '$1') })
-    }
-    out.push({ metric: m[1] ?? '', matchers })
-  }
-  return out
+/**
+ * Series that appear with their first event, not at start-up: prom-client
+ * creates a labelled counter's series when it is first incremented, and
+ * src/metrics.ts zero-fills only the small fixed sets. A rule may select
+ * these only where absence means "none happened" and keeps the alert quiet.
+ */
+const APPEAR_WITH_FIRST_EVENT: Record<string, string> = {
+  pullguard_admission_requests_total: 'PullguardAdmissionErrors is a ratio of rates: no error series, no errors, no alert',
 }
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
@@ -152,7 +132,29 @@ async function run (t: Test, kubectl: string): Promise<void> {
     t.equal(endpoint.scheme, 'http', 'plain HTTP (the health port has no TLS)')
     const service = one(withMonitoring, 'Service', 'pullguard')
     t.equal((service.spec.ports as KObject[]).find((p) => p.name === 'metrics')?.targetPort, endpoint.port, 'the same port as the Service\'s metrics port')
-    for (const key of Object.keys(endpoint)) t.ok(['port', 'path', 'scheme', 'interval'].includes(key), `known endpoint field ${key}`)
+    for (const key of Object.keys(endpoint)) t.ok(['port', 'path', 'scheme', 'interval', 'relabelings'].includes(key), `known endpoint field ${key}`)
+  })
+
+  t.test('no target label of the PodMonitor renames a pullguard label to exported_*', async (t) => {
+    // Prometheus keeps a target label over a scraped one of the same name and
+    // renames the scraped one exported_NAME (honor_labels: false, the
+    // PodMonitor's default), so pullguard's labels must not share a name
+    // with a target label that the PodMonitor keeps.
+    const monitor = one(withMonitoring, 'PodMonitor', 'pullguard')
+    const endpoint = (monitor.spec.podMetricsEndpoints as KObject[])[0] as KObject
+    t.notOk(endpoint.honorLabels, 'honorLabels off: the target\'s namespace and pod cannot be overridden by the scrape')
+    const dropped = ((endpoint.relabelings ?? []) as KObject[])
+      .filter((r) => r.action === 'labeldrop')
+      .map((r) => new RegExp(`^(?:${r.regex as string})$`))
+    const { labelNames } = await registered(true)
+    const ours = new Set([...labelNames.values()].flat())
+    const kept = POD_MONITOR_TARGET_LABELS.filter((l) => !dropped.some((re) => re.test(l)))
+    t.same(kept, TARGET_LABELS, `the series carry the target labels ${TARGET_LABELS.join(', ')}`)
+    for (const l of POD_MONITOR_TARGET_LABELS) {
+      if (ours.has(l)) t.notOk(kept.includes(l), `pullguard's label ${l} is a target label too, and the PodMonitor drops the target's`)
+    }
+    t.ok(ours.has('endpoint'), 'pullguard has a label endpoint (mutate, validate, preview)')
+    for (const l of ['job', 'instance', 'le']) t.ok(dropped.every((re) => !re.test(l)), `${l} is kept`)
   })
 
   t.test('every alert has alert, expr, for, a severity, summary, description and runbook', async (t) => {
@@ -166,7 +168,14 @@ async function run (t: Test, kubectl: string): Promise<void> {
     }
     t.same(rules.length, alerts.length, 'only alerting rules')
     for (const name of REQUIRED_ALERTS) t.ok(alerts.some((a) => a.alert === name), `alert ${name}`)
-    t.equal(new Set(alerts.map((a) => a.alert)).size, alerts.length, 'alert names unique')
+    // One alert name may come at two severities (kube-prometheus does the
+    // same): Alertmanager's usual inhibit rule (critical silences warning of
+    // the same alertname and namespace) then shows only the graver one.
+    t.equal(new Set(alerts.map((a) => `${a.alert}/${a.labels?.severity}`)).size, alerts.length, 'each alert name at most once per severity')
+    const expiring = alerts.filter((a) => a.alert === 'PullguardCertificateExpiringSoon')
+    t.same(expiring.map((a) => a.labels?.severity), ['warning', 'critical'], 'PullguardCertificateExpiringSoon: a warning, then a critical')
+    t.match(expiring[0]?.expr, /< 7 \* 24 \* 3600/, 'PullguardCertificateExpiringSoon: warning under 7 days')
+    t.match(expiring[1]?.expr, /< 24 \* 3600/, 'PullguardCertificateExpiringSoon: critical under 1 day')
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
     const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1] ?? '')))
     for (const a of alerts) {
@@ -186,14 +195,8 @@ async function run (t: Test, kubectl: string): Promise<void> {
     t.match(notCalled?.expr, /absent\(pullguard_admission_last_review_timestamp_seconds\{webhook="mutate"\}\)/, 'PullguardNotCalled: also fires when pullguard is not scraped at all')
   })
 
-  t.test('the pullguard_ metrics and labels the rules use exist in src/metrics.ts from start-up', async (t) => {
-    const metrics = createMetrics({ defaultMetrics: false })
-    const exposition = parseExposition(await metrics.registry.metrics())
-    const labelNames = new Map<string, readonly string[]>()
-    for (const m of metrics.registry.getMetricsAsArray() as unknown as Array<{ name: string, type: string, labelNames: readonly string[] }>) {
-      labelNames.set(m.name, m.labelNames)
-      if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) labelNames.set(m.name + s, [...m.labelNames, ...(s === '_bucket' ? ['le'] : [])])
-    }
+  t.test('the pullguard_ metrics, labels and label values the rules use exist in src/metrics.ts', async (t) => {
+    const { labelNames, exposition } = await registered(false)
     let used = 0
     for (const a of alerts) {
       const text = `${a.expr}\n${Object.values(a.annotations ?? {}).join('\n')}`
@@ -201,15 +204,25 @@ async function run (t: Test, kubectl: string): Promise<void> {
         used++
         t.ok(labelNames.has(name), `${a.alert}: ${name} is registered`)
       }
-      for (const s of selectors(a.expr).filter((x) => x.metric.startsWith('pullguard_'))) {
+      const own = selectors(a.expr).filter((x) => x.metric.startsWith('pullguard_'))
+      for (const s of own) {
         for (const m of s.matchers) {
           t.ok(labelNames.get(s.metric)?.includes(m.label), `${a.alert}: ${s.metric} has the label ${m.label}`)
-          if (m.op === '=') {
-            t.ok(exposition.samples.some((x) => x.name === s.metric && x.labels[m.label] === m.value),
-              `${a.alert}: ${s.metric}{${m.label}="${m.value}"} is exported before any traffic`)
+          const values = m.op === '=' ? [m.value] : m.op === '=~' ? literalAlternatives(m.value) : undefined
+          for (const v of values ?? []) {
+            t.ok(LABEL_VALUES[m.label]?.includes(v), `${a.alert}: ${s.metric}{${m.label}${m.op}"${m.value}"}: ${v} is a value pullguard exports`)
           }
+          if (m.op !== '=') continue
+          const exported = exposition.samples.some((x) => x.name === s.metric && x.labels[m.label] === m.value)
+          const late = APPEAR_WITH_FIRST_EVENT[s.metric]
+          t.ok(exported || late !== undefined,
+            `${a.alert}: ${s.metric}{${m.label}="${m.value}"} is exported before any traffic${late === undefined ? '' : ` (or need not be: ${late})`}`)
         }
       }
+      // by (...), on (...): labels its metrics carry (or the scrape adds).
+      const metricNames = a.expr.match(/\b(?:pullguard|apiserver)_[a-zA-Z0-9_:]+/g) ?? []
+      const known = new Set([...metricNames.flatMap((n: string) => labelNames.get(n) ?? APISERVER_LABELS[n] ?? []), ...TARGET_LABELS])
+      for (const l of groupingLabels(a.expr)) t.ok(known.has(l), `${a.alert}: groups by ${l}, a label of its series`)
     }
     t.ok(used >= 2, 'the rules do use pullguard metrics')
   })
@@ -288,6 +301,17 @@ function promtoolTests (ruleFile: string): KObject {
   const notCalled = [{ exp_labels: { severity: 'critical' } }]
   const failOpen = 'apiserver_admission_webhook_fail_open_count'
   const rejection = 'apiserver_admission_webhook_rejection_count'
+  // pullguard's own series, as the PodMonitor scrapes them (namespace and pod added).
+  const own = (name: string, labels: Record<string, string>): string =>
+    `${name}{${Object.entries({ namespace: 'pullguard', ...labels }).map(([k, v]) => `${k}="${v}"`).join(',')}}`
+  const expiry = (pod: string, certificate: string): string => own('pullguard_certificate_expiry_timestamp_seconds', { pod, certificate })
+  const configOk = (pod: string): string => own('pullguard_config_last_reload_successful', { pod })
+  const staleness = (pod: string, resource: string): string => own('pullguard_informer_staleness_seconds', { pod, resource })
+  const synced = (pod: string, resource: string): string => own('pullguard_informer_synced', { pod, resource })
+  const requests = (endpoint: string, decision: string): string =>
+    own('pullguard_admission_requests_total', { pod: 'a', endpoint, operation: 'CREATE', decision })
+  const denials = (endpoint: string, pod = 'a'): string => own('pullguard_denials_total', { pod, endpoint })
+  const DAY = 24 * 3600
   return {
     rule_files: [ruleFile],
     evaluation_interval: '1m',
@@ -370,6 +394,151 @@ function promtoolTests (ruleFile: string): KObject {
             exp_alerts: [{ exp_labels: { severity: 'critical', name: 'always-pull.pullguard.dev', type: 'validating', error_type: 'calling_webhook_error' } }],
           },
         ],
+      },
+      {
+        // time() is the eval time in seconds, so notAfter = 7 d + 2 h
+        // leaves 7 days at 120m.
+        name: 'PullguardCertificateExpiringSoon: the earliest replica under 7 days, per certificate; quiet once renewed',
+        interval: '1m',
+        input_series: [
+          { series: expiry('a', 'serving'), values: `${90 * DAY}x200` },
+          { series: expiry('b', 'serving'), values: `${7 * DAY + 7200}x150 ${90 * DAY}x50` }, // renewed at 150m
+          { series: expiry('a', 'ca'), values: `${1000 * DAY}x200` },
+          { series: expiry('b', 'ca'), values: `${1000 * DAY}x200` },
+        ],
+        alert_rule_test: [
+          { eval_time: '120m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [] }, // exactly 7 days left
+          { eval_time: '130m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [] }, // pending (for 15m)
+          { eval_time: '137m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', certificate: 'serving' } }] },
+          { eval_time: '160m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'PullguardCertificateExpiringSoon: critical under 1 day, and still firing once expired',
+        interval: '1m',
+        input_series: [
+          { series: expiry('a', 'ca'), values: `${DAY + 3600}x200` },
+        ],
+        alert_rule_test: [
+          { eval_time: '14m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [] },
+          { eval_time: '63m', alertname: 'PullguardCertificateExpiringSoon', exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', certificate: 'ca' } }] },
+          {
+            eval_time: '70m',
+            alertname: 'PullguardCertificateExpiringSoon',
+            exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', certificate: 'ca' } }, { exp_labels: { namespace: 'pullguard', severity: 'critical', certificate: 'ca' } }],
+          },
+        ],
+      },
+      {
+        name: 'PullguardCertificateExpiringSoon: expired (time past notAfter) is critical too',
+        interval: '1m',
+        input_series: [{ series: expiry('a', 'serving'), values: '600x30' }],
+        alert_rule_test: [{
+          eval_time: '20m',
+          alertname: 'PullguardCertificateExpiringSoon',
+          exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', certificate: 'serving' } }, { exp_labels: { namespace: 'pullguard', severity: 'critical', certificate: 'serving' } }],
+        }],
+      },
+      {
+        name: 'PullguardConfigReloadFailed: rejected for 10 minutes; a fix within minutes stays quiet',
+        interval: '1m',
+        input_series: [
+          { series: configOk('a'), values: '1x10 0x30' }, // rejected from 10m on
+          { series: configOk('b'), values: '1x40' },
+          { series: configOk('c'), values: '1x5 0x5 1x30' }, // fixed after 5 minutes
+        ],
+        alert_rule_test: [
+          { eval_time: '15m', alertname: 'PullguardConfigReloadFailed', exp_alerts: [] },
+          { eval_time: '21m', alertname: 'PullguardConfigReloadFailed', exp_alerts: [{ exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'a' } }] },
+        ],
+      },
+      {
+        name: 'PullguardInformerStale: watch lost for over 5 minutes, or never synced, for 10 minutes',
+        interval: '1m',
+        input_series: [
+          // a: the namespaces watch breaks at 10m; over 300 s from 16m on
+          { series: staleness('a', 'namespaces'), values: '0x10 60+60x30' },
+          { series: synced('a', 'namespaces'), values: '1x40' },
+          // b: never listed: staleness +Inf, synced 0
+          { series: staleness('b', 'secrets/dockerconfigjson'), values: '+Inf+0x40' },
+          { series: synced('b', 'secrets/dockerconfigjson'), values: '0x40' },
+          // c: not synced, and no staleness series (the second branch alone)
+          { series: synced('c', 'serviceaccounts'), values: '0x40' },
+          // d: a few minutes without the API server, then back: quiet
+          { series: staleness('d', 'serviceaccounts'), values: '0x5 60+60x8 0x30' },
+          { series: synced('d', 'serviceaccounts'), values: '1x40' },
+          // e: 200 s behind for a long time: under the threshold
+          { series: staleness('e', 'namespaces'), values: '200x40' },
+          { series: synced('e', 'namespaces'), values: '1x40' },
+        ],
+        alert_rule_test: [
+          { eval_time: '9m', alertname: 'PullguardInformerStale', exp_alerts: [] },
+          {
+            eval_time: '12m',
+            alertname: 'PullguardInformerStale',
+            exp_alerts: [
+              { exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'b', resource: 'secrets/dockerconfigjson' } },
+              { exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'c', resource: 'serviceaccounts' } },
+            ],
+          },
+          {
+            eval_time: '27m',
+            alertname: 'PullguardInformerStale',
+            exp_alerts: [
+              { exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'a', resource: 'namespaces' } },
+              { exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'b', resource: 'secrets/dockerconfigjson' } },
+              { exp_labels: { severity: 'warning', namespace: 'pullguard', pod: 'c', resource: 'serviceaccounts' } },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'PullguardAdmissionErrors: over 5% errors on /mutate; 1% on /validate and any share on /preview stay quiet',
+        interval: '1m',
+        input_series: [
+          { series: requests('mutate', 'patched'), values: '0+100x40' },
+          { series: requests('mutate', 'error'), values: '_x5 1+10x35' }, // ~9% from 5m on
+          { series: requests('validate', 'allowed'), values: '0+100x40' },
+          { series: requests('validate', 'error'), values: '_x5 1+1x35' }, // ~1%
+          { series: requests('preview', 'allowed'), values: '0+1x40' },
+          { series: requests('preview', 'error'), values: '0+50x40' }, // bad input from people
+        ],
+        alert_rule_test: [
+          // rate() over 10m counts a series that starts inside the window over
+          // the whole window, so the share climbs past 5% at 11m; then for 5m.
+          { eval_time: '14m', alertname: 'PullguardAdmissionErrors', exp_alerts: [] },
+          { eval_time: '17m', alertname: 'PullguardAdmissionErrors', exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', endpoint: 'mutate' } }] },
+        ],
+      },
+      {
+        name: 'PullguardAdmissionErrors: one stray error in a quiet cluster stays quiet',
+        interval: '1m',
+        input_series: [
+          { series: requests('mutate', 'patched'), values: '0+1x40' },
+          { series: requests('mutate', 'error'), values: '_x10 1x5 2x25' }, // 1 of 11 in 10 minutes
+        ],
+        alert_rule_test: [{ eval_time: '25m', alertname: 'PullguardAdmissionErrors', exp_alerts: [] }],
+      },
+      {
+        name: 'PullguardDenialSpike: 20/min after an hour at 1/min; a steady 10/min and /preview stay quiet',
+        interval: '1m',
+        input_series: [
+          { series: denials('validate'), values: '0+1x70 90+20x30' }, // 20 a minute from 70m on
+          { series: denials('validate', 'b'), values: '0x100' },
+          { series: denials('mutate'), values: '0+10x100' }, // high but usual
+          { series: denials('preview'), values: '0x70 0+50x30' },
+        ],
+        alert_rule_test: [
+          { eval_time: '70m', alertname: 'PullguardDenialSpike', exp_alerts: [] },
+          { eval_time: '78m', alertname: 'PullguardDenialSpike', exp_alerts: [] }, // pending (for 10m)
+          { eval_time: '85m', alertname: 'PullguardDenialSpike', exp_alerts: [{ exp_labels: { namespace: 'pullguard', severity: 'warning', endpoint: 'validate' } }] },
+        ],
+      },
+      {
+        name: 'PullguardDenialSpike: from none to 3/min (under 5/min) stays quiet',
+        interval: '1m',
+        input_series: [{ series: denials('validate'), values: '0x70 0+3x30' }],
+        alert_rule_test: [{ eval_time: '90m', alertname: 'PullguardDenialSpike', exp_alerts: [] }],
       },
     ],
   }
