@@ -41,6 +41,13 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 # end of life on 2026-04-30) on Debian 12, "nonroot" variant (uid/gid 65532).
 # .ci/run runs the whole test suite on this Node major too.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
+# OCI annotations (github.com/opencontainers/image-spec, annotations.md). The
+# version must equal package.json's, which `pullguard --version` and
+# pullguard_build_info report (test/dockerfile.test.ts keeps them in step).
+LABEL org.opencontainers.image.title="pullguard" \
+      org.opencontainers.image.description="Kubernetes admission webhook: imagePullSecrets by registry, Always pulls for private images" \
+      org.opencontainers.image.version="0.2.0" \
+      org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 # DEV_CERT_DIR is only used when no certificate is configured and
 # --bootstrap-certs is not given (a plain `docker run`): development

@@ -334,3 +334,10 @@ t.test('hadolint', async (t) => {
   const { stdout } = await promisify(execFile)(hadolint, [join(ROOT, 'Dockerfile')], { timeout: 60_000 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }))
   t.equal(stdout.trim(), '', 'hadolint reports nothing')
 })
+
+t.test('the image label, package.json and the license agree on the version', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string, license: string }
+  const text = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')
+  t.match(text, new RegExp(`org\\.opencontainers\\.image\\.version="${pkg.version.replace(/\./g, '\\.')}"`), `LABEL version is ${pkg.version}`)
+  t.match(text, new RegExp(`org\\.opencontainers\\.image\\.licenses="${pkg.license}"`), 'LABEL licenses matches package.json')
+})
