@@ -65,6 +65,10 @@ export interface InformerStatus {
   readonly synced: boolean
   /** Date.now() of the last list or watch event; undefined if none yet. */
   readonly lastUpdated: number | undefined
+  /** Lists after the first (each one a 410 Gone); counts since start. */
+  readonly relists?: number
+  /** Watches started again from a resourceVersion; counts since start. */
+  readonly watchRestarts?: number
 }
 
 /** Asked at every scrape, so staleness is as of the scrape. */
@@ -260,6 +264,33 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     },
   })
 
+  // Counters the informers keep themselves (kube/reflector.ts), read at
+  // scrape time like the gauges above. A relist means a watch could not
+  // resume (410 Gone: the API server's watch cache or etcd no longer had its
+  // resourceVersion) and the whole resource was listed again; a watch
+  // restart is routine (every watch ends after 5-10 minutes) unless its rate
+  // climbs, which means the API server keeps dropping the connection.
+  new Counter({
+    name: 'pullguard_informer_relists_total',
+    help: 'Complete lists of a resource after the first, each forced by a 410 Gone (the watch could not resume from its resourceVersion).',
+    labelNames: ['resource'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.relists))
+    },
+  })
+  new Counter({
+    name: 'pullguard_informer_watch_restarts_total',
+    help: 'Watches of a resource started again from its last resourceVersion: after the API server ended one (timeoutSeconds, 5-10 min) or it failed.',
+    labelNames: ['resource'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.watchRestarts))
+    },
+  })
+
   // Zero series for the small, fixed sets, so rate() and alerts on them work
   // from the first scrape instead of from the first event.
   for (const result of RELOAD_RESULTS) {
@@ -367,6 +398,11 @@ function entryLabel (entry: unknown): string {
 }
 
 function noop (): void {}
+
+/** A count from an informer: a finite non-negative number, else 0. */
+function countOf (value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
+}
 
 function countable (count: number): boolean {
   return Number.isFinite(count) && count > 0

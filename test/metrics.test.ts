@@ -31,6 +31,8 @@ const EXPECTED: Record<string, { type: string, labels: string[] }> = {
   pullguard_certificate_reloads_total: { type: 'counter', labels: ['result'] },
   pullguard_informer_synced: { type: 'gauge', labels: ['resource'] },
   pullguard_informer_staleness_seconds: { type: 'gauge', labels: ['resource'] },
+  pullguard_informer_relists_total: { type: 'counter', labels: ['resource'] },
+  pullguard_informer_watch_restarts_total: { type: 'counter', labels: ['resource'] },
   pullguard_build_info: { type: 'gauge', labels: ['node', 'version'] },
   pullguard_certificate_expiry_timestamp_seconds: { type: 'gauge', labels: ['certificate'] },
   pullguard_config_last_reload_successful: { type: 'gauge', labels: [] },
@@ -300,6 +302,26 @@ t.test('informer gauges are computed at scrape time', async (t) => {
   m.setInformerSource(undefined)
   exp = await scrape(m)
   t.equal(exp.types.get('pullguard_informer_synced'), 'gauge')
+})
+
+t.test('informer relists and watch restarts are counters read at scrape time, 0 when not reported', async (t) => {
+  let statuses: InformerStatus[] = [
+    { resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: 0, relists: 2, watchRestarts: 7 },
+    { resource: 'namespaces', synced: true, lastUpdated: 0 },
+    { resource: 'serviceaccounts', synced: true, lastUpdated: 0, relists: Number.NaN, watchRestarts: -3 },
+  ]
+  const m = createMetrics({ defaultMetrics: false, informers: () => statuses })
+  let exp = await scrape(m)
+  t.equal(exp.types.get('pullguard_informer_relists_total'), 'counter')
+  t.equal(exp.types.get('pullguard_informer_watch_restarts_total'), 'counter')
+  t.equal(sampleValue(exp, 'pullguard_informer_relists_total', { resource: 'secrets/dockerconfigjson' }), 2)
+  t.equal(sampleValue(exp, 'pullguard_informer_watch_restarts_total', { resource: 'secrets/dockerconfigjson' }), 7)
+  t.equal(sampleValue(exp, 'pullguard_informer_relists_total', { resource: 'namespaces' }), 0, 'a series from the start, so rate() works')
+  t.equal(sampleValue(exp, 'pullguard_informer_relists_total', { resource: 'serviceaccounts' }), 0, 'garbage counts as 0')
+  t.equal(sampleValue(exp, 'pullguard_informer_watch_restarts_total', { resource: 'serviceaccounts' }), 0)
+  statuses = [{ resource: 'secrets/dockerconfigjson', synced: true, lastUpdated: 0, relists: 3, watchRestarts: 7 }]
+  exp = await scrape(m)
+  t.equal(sampleValue(exp, 'pullguard_informer_relists_total', { resource: 'secrets/dockerconfigjson' }), 3, 'follows the informer')
 })
 
 t.test('default process metrics, unprefixed, on the private registry only', async (t) => {

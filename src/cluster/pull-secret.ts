@@ -4,6 +4,10 @@
  * holds `{"auths": {KEY: ...}}`, the legacy `.dockercfg` holds `{KEY: ...}`)
  * and keeps nothing else: values (auth, username, password, identitytoken)
  * are never copied out of the parsed object, which is dropped on return.
+ *
+ * In a cluster of many Secrets most name the same few registries, so each
+ * distinct key is parsed once and shared: the pool holds keys weakly, and a
+ * key no Secret names any more is collected with its last Secret.
  */
 import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
 import { DOCKER_CFG, DOCKER_CONFIG_JSON, type PullSecretInfo, type PullSecretType } from './types.js'
@@ -19,8 +23,8 @@ export function isPullSecretType (type: unknown): type is PullSecretType {
 }
 
 export function summarizePullSecret (secret: SecretLike): PullSecretInfo | undefined {
-  const type = secret.type
-  if (!isPullSecretType(type)) return undefined
+  if (!isPullSecretType(secret.type)) return undefined
+  const type = secret.type === DOCKER_CONFIG_JSON ? DOCKER_CONFIG_JSON : DOCKER_CFG // the constant, not a copy per Secret
   const namespace = secret.metadata?.namespace ?? ''
   const name = secret.metadata?.name ?? ''
   const field = type === DOCKER_CONFIG_JSON ? '.dockerconfigjson' : '.dockercfg'
@@ -39,9 +43,25 @@ export function summarizePullSecret (secret: SecretLike): PullSecretInfo | undef
   }
   const keys: CredentialKey[] = []
   for (const raw of Object.keys(auths)) {
-    const key = parseCredentialKey(raw)
-    if (key.ok) keys.push(key.key)
+    const key = pooledKey(raw)
+    if (key !== undefined) keys.push(key)
   }
   if (keys.length === 0) return malformed('no usable registry key in its docker config')
   return Object.freeze({ namespace, name, type, malformed: undefined, keys: Object.freeze(keys) })
+}
+
+const pool = new Map<string, WeakRef<CredentialKey>>()
+const reaper = new FinalizationRegistry<string>((raw) => {
+  if (pool.get(raw)?.deref() === undefined) pool.delete(raw)
+})
+
+/** The parsed key (unparsable keys are left out, as the kubelet does), shared by every Secret that names it. */
+function pooledKey (raw: string): CredentialKey | undefined {
+  const pooled = pool.get(raw)?.deref()
+  if (pooled !== undefined) return pooled
+  const parsed = parseCredentialKey(raw)
+  if (!parsed.ok) return undefined
+  pool.set(raw, new WeakRef(parsed.key))
+  reaper.register(parsed.key, raw)
+  return parsed.key
 }

@@ -105,6 +105,19 @@ export class ClusterStore implements ClusterView {
     this.serviceAccounts.delete(`${namespace}/${name}`)
   }
 
+  /** Everything held, for the informers' relists (which remove what is no longer listed). */
+  namespaceInfos (): IterableIterator<NamespaceInfo> {
+    return this.namespaces.values()
+  }
+
+  * secretInfos (): IterableIterator<PullSecretInfo> {
+    for (const inNamespace of this.secrets.values()) yield * inNamespace.values()
+  }
+
+  serviceAccountInfos (): IterableIterator<ServiceAccountInfo> {
+    return this.serviceAccounts.values()
+  }
+
   counts (): { namespaces: number, secrets: number, serviceAccounts: number } {
     let secrets = 0
     for (const m of this.secrets.values()) secrets += m.size

@@ -1,19 +1,24 @@
 /**
- * The informers that keep the ClusterView current: client-node ListWatch
- * over namespaces, pull Secrets (one field-selected watch per type: field
- * selectors cannot OR two values) and ServiceAccounts.
+ * The informers that keep the ClusterView current: one reflector
+ * (reflector.ts: paged list, watch with bookmarks, 410 → relist, backoff)
+ * each over namespaces, pull Secrets (one field-selected watch per type:
+ * field selectors cannot OR two values) and ServiceAccounts.
  *
- * client-node's ListWatch relists on 410 Gone by itself and re-watches from
- * its last resourceVersion when a watch ends, but stops for good on any other
- * error; we restart it with capped exponential backoff and jitter (as
- * client-go's reflector does), so an API server outage never ends the view.
+ * Every object is reduced to its summary (cluster/summaries.ts,
+ * cluster/pull-secret.ts) the moment it is parsed, and only the summary is
+ * stored: no Secret data, no annotation (kubectl's last-applied-configuration
+ * repeats the whole Secret, data included), no managedFields, ever reach the
+ * store or stay reachable (test/kube/informers-memory.test.ts searches a heap
+ * snapshot for them).
  */
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { summarizePullSecret } from '../cluster/pull-secret.js'
 import type { ClusterStore } from '../cluster/store.js'
 import { summarizeNamespace, summarizeServiceAccount } from '../cluster/summaries.js'
-import { DOCKER_CFG, DOCKER_CONFIG_JSON, type PullSecretInfo } from '../cluster/types.js'
+import { DOCKER_CFG, DOCKER_CONFIG_JSON, type PullSecretType } from '../cluster/types.js'
+import { Reflector, type ReflectorSink, type Summary } from './reflector.js'
+import { TimeSlicer } from './time-slicer.js'
 
 export type InformedResource = 'namespaces' | 'secrets/dockerconfigjson' | 'secrets/dockercfg' | 'serviceaccounts'
 
@@ -25,7 +30,10 @@ export interface InformerStatus {
   readonly stalenessSeconds: number
   /** When the view was last known current (now while watching); undefined before the first list. */
   readonly lastUpdated: number | undefined
-  readonly restarts: number
+  /** Complete lists after the first: each one a 410 Gone (the watch could not resume). */
+  readonly relists: number
+  /** Watches started again from a resourceVersion (after timeoutSeconds, or a failure). */
+  readonly watchRestarts: number
 }
 
 export interface ClusterInformers {
@@ -41,161 +49,72 @@ export interface InformerOptions {
   readonly log: Logger
   readonly backoff?: { readonly initialMs: number, readonly maxMs: number }
   readonly now?: () => number
+  /** Items per list page (default 500). */
+  readonly pageSize?: number
+  /** The watches' timeoutSeconds (default 300–600, jittered). */
+  readonly watchTimeoutSeconds?: () => number
 }
-
-interface Target {
-  readonly resource: InformedResource
-  readonly path: string
-  readonly fieldSelector?: string
-  readonly list: () => Promise<{ items: KubernetesObject[], metadata?: { resourceVersion?: string } }>
-  readonly upsert: (obj: KubernetesObject) => void
-  readonly remove: (obj: KubernetesObject) => void
-}
-
-// The summary of a listed Secret, computed before its data is dropped.
-const SUMMARY = Symbol('pullguard.summary')
-type Summarized = KubernetesObject & { [SUMMARY]?: PullSecretInfo | undefined, data?: unknown, stringData?: unknown }
 
 export function startClusterInformers (options: InformerOptions): ClusterInformers {
   const { kubeConfig, store, log } = options
   const now = options.now ?? Date.now
   const backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 }
-  const core = kubeConfig.makeApiClient(CoreV1Api)
-
-  const secretTarget = (type: string, resource: InformedResource): Target => {
-    const fieldSelector = `type=${type}`
+  const slicer = new TimeSlicer()
+  const reflect = <S extends Summary>(resource: InformedResource, path: string, sink: ReflectorSink<S>, fieldSelector?: string) => {
+    const reflector = new Reflector<S>({
+      kubeConfig,
+      path,
+      fieldSelector,
+      sink,
+      log: log.child({ informer: resource }),
+      backoff,
+      now,
+      slicer,
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+      ...(options.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: options.watchTimeoutSeconds }),
+    })
+    reflector.start()
+    return { resource, reflector: reflector as Reflector<Summary> }
+  }
+  const secrets = (type: PullSecretType, resource: InformedResource) => reflect(resource, '/api/v1/secrets', {
+    summarize: (obj) => summarizePullSecret(obj as never),
+    set: (info) => store.setSecret(info),
+    // A Secret deleted and made again with the other type may reach the other informer first.
+    remove: (namespace, name) => { if (store.secret(namespace, name)?.type === type) store.deleteSecret(namespace, name) },
+    held: function * () { for (const info of store.secretInfos()) if (info.type === type) yield info },
+  }, `type=${type}`)
+  const running = [
+    reflect('namespaces', '/api/v1/namespaces', {
+      summarize: (obj) => summarizeNamespace(obj as never),
+      set: (info) => store.setNamespace(info),
+      remove: (_, name) => store.deleteNamespace(name),
+      held: () => store.namespaceInfos(),
+    }),
+    secrets(DOCKER_CONFIG_JSON, 'secrets/dockerconfigjson'),
+    secrets(DOCKER_CFG, 'secrets/dockercfg'),
+    reflect('serviceaccounts', '/api/v1/serviceaccounts', {
+      summarize: (obj) => summarizeServiceAccount(obj as never),
+      set: (info) => store.setServiceAccount(info),
+      remove: (namespace, name) => store.deleteServiceAccount(namespace, name),
+      held: () => store.serviceAccountInfos(),
+    }),
+  ]
+  const status = (): InformerStatus[] => running.map(({ resource, reflector }) => {
+    const s = reflector.status()
+    const at = now()
     return {
       resource,
-      path: '/api/v1/secrets',
-      fieldSelector,
-      list: async () => {
-        const list = await core.listSecretForAllNamespaces({ fieldSelector })
-        for (const item of list.items as Summarized[]) forget(item, summarizePullSecret(item as never))
-        return list
-      },
-      upsert: (obj) => {
-        const item = obj as Summarized
-        const info = item[SUMMARY] ?? summarizePullSecret(item as never)
-        forget(item, info)
-        if (info !== undefined) store.setSecret(info)
-      },
-      remove: (obj) => store.deleteSecret(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''),
+      synced: s.synced,
+      connected: s.connected,
+      stalenessSeconds: s.connected ? 0 : Math.max(0, (at - s.disconnectedAt) / 1000),
+      lastUpdated: !s.synced ? undefined : (s.connected ? at : s.disconnectedAt),
+      relists: s.relists,
+      watchRestarts: s.watchRestarts,
     }
-  }
-  const targets: Target[] = [
-    {
-      resource: 'namespaces',
-      path: '/api/v1/namespaces',
-      list: async () => await core.listNamespace(),
-      upsert: (obj) => store.setNamespace(summarizeNamespace(obj)),
-      remove: (obj) => store.deleteNamespace(obj.metadata?.name ?? ''),
-    },
-    secretTarget(DOCKER_CONFIG_JSON, 'secrets/dockerconfigjson'),
-    secretTarget(DOCKER_CFG, 'secrets/dockercfg'),
-    {
-      resource: 'serviceaccounts',
-      path: '/api/v1/serviceaccounts',
-      list: async () => await core.listServiceAccountForAllNamespaces(),
-      upsert: (obj) => store.setServiceAccount(summarizeServiceAccount(obj as never)),
-      remove: (obj) => store.deleteServiceAccount(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''),
-    },
-  ]
-  const runners = targets.map((target) => run(target, kubeConfig, log.child({ informer: target.resource }), backoff, now))
-  return {
-    synced: () => runners.every((r) => r.status().synced),
-    status: () => runners.map((r) => r.status()),
-    stop: async () => { await Promise.all(runners.map(async (r) => await r.stop())) },
-  }
-}
-
-/**
- * Drops the credentials from an object that client-node's cache keeps: only
- * the summary (registry keys) survives, on a non-enumerable symbol.
- */
-function forget (item: Summarized, info: PullSecretInfo | undefined): void {
-  Object.defineProperty(item, SUMMARY, { value: info, enumerable: false, configurable: true, writable: true })
-  delete item.data
-  delete item.stringData
-}
-
-/**
- * client-node's Watch tells nobody when a watch is established; a quiet
- * watch is as current as a busy one, so we need to know. Its watch() calls
- * `done` before returning when the request failed.
- */
-class ObservedWatch extends Watch {
-  constructor (config: KubeConfig, private readonly established: () => void) {
-    super(config)
-  }
-
-  override async watch (path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: any, watchObj?: any) => void, done: (err: any) => void): Promise<AbortController> {
-    let ended = false
-    const controller = await super.watch(path, query, callback, (err: unknown) => { ended = true; done(err) })
-    if (!ended) this.established()
-    return controller
-  }
-}
-
-function run (target: Target, kubeConfig: KubeConfig, log: Logger, backoff: { initialMs: number, maxMs: number }, now: () => number) {
-  let synced = false
-  let connected = false
-  let disconnectedAt = now()
-  let restarts = 0
-  let delay = backoff.initialMs
-  let timer: NodeJS.Timeout | undefined
-  let stopped = false
-
-  const contact = (): void => {
-    if (!connected) log.info({ restarts }, 'informer watching')
-    connected = true
-    delay = backoff.initialMs
-  }
-  const watch = new ObservedWatch(kubeConfig, () => contact())
-  const informer = new ListWatch<KubernetesObject>(target.path, watch, async () => {
-    const list = await target.list()
-    synced = true
-    contact()
-    return list as never
-  }, false, undefined, target.fieldSelector)
-  informer.on('add', (obj) => { contact(); target.upsert(obj) })
-  informer.on('update', (obj) => { contact(); target.upsert(obj) })
-  informer.on('delete', (obj) => { contact(); target.remove(obj) })
-  informer.on('error', (err: unknown) => {
-    if (connected) disconnectedAt = now()
-    connected = false
-    if (stopped) return
-    const wait = Math.round(delay * (0.8 + Math.random() * 0.4))
-    // Never log the error object itself: client-node errors can carry the request, with its bearer token.
-    log.warn({ retryInMs: wait, error: describe(err) }, 'informer lost the API server; retrying')
-    delay = Math.min(delay * 2, backoff.maxMs)
-    timer = setTimeout(() => { restarts++; void informer.start().catch(() => {}) }, wait)
-    timer.unref()
   })
-  void informer.start().catch(() => {})
   return {
-    status: (): InformerStatus => {
-      const at = now()
-      return {
-        resource: target.resource,
-        synced,
-        connected,
-        stalenessSeconds: connected ? 0 : Math.max(0, (at - disconnectedAt) / 1000),
-        lastUpdated: !synced ? undefined : (connected ? at : disconnectedAt),
-        restarts,
-      }
-    },
-    stop: async () => {
-      stopped = true
-      if (timer !== undefined) clearTimeout(timer)
-      await informer.stop()
-    },
+    synced: () => running.every(({ reflector }) => reflector.status().synced),
+    status,
+    stop: async () => { await Promise.all(running.map(async ({ reflector }) => await reflector.stop())) },
   }
-}
-
-function describe (err: unknown): string {
-  if (typeof err !== 'object' || err === null) return String(err)
-  const e = err as { code?: unknown, statusCode?: unknown, message?: unknown }
-  const status = e.statusCode ?? e.code
-  const message = typeof e.message === 'string' ? e.message.split('\n')[0]?.slice(0, 200) : ''
-  return `${status === undefined ? '' : `${String(status)} `}${message ?? ''}`.trim()
 }

@@ -34,3 +34,11 @@ for (const [name, data, reason] of malformed) {
     t.same(info?.keys, [])
   })
 }
+
+t.test('Secrets that name the same registry share one parsed key; the summary keeps only its own name and namespace', async (t) => {
+  const a = summarizePullSecret(pullSecret('team-a', 'a', ['ghcr.io/acme', 'quay.io']))
+  const b = summarizePullSecret(pullSecret('team-b', 'b', ['quay.io']))
+  t.equal(a?.keys[1], b?.keys[0], 'one CredentialKey for quay.io')
+  t.same(Object.keys(a ?? {}).sort(), ['keys', 'malformed', 'name', 'namespace', 'type'])
+  t.ok(Object.isFrozen(a) && Object.isFrozen(a?.keys), 'read-only')
+})

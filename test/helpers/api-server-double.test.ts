@@ -474,6 +474,91 @@ t.test('deleting a namespace deletes its contents, which informers see', async (
   t.equal(events.length, 2, 'nothing more')
 })
 
+async function getJson (double: ApiServerDouble, path: string): Promise<{ status: number, body: Json }> {
+  const res = await fetch(double.url + path, { headers: { authorization: 'Bearer double-token' } })
+  return { status: res.status, body: await res.json() }
+}
+const token = (continueToken: string): Json => JSON.parse(Buffer.from(continueToken, 'base64url').toString('utf8'))
+
+t.test('paging as etcd: limit and continue, every page at the first page\'s revision, remainingItemCount without selectors', async (t) => {
+  const double = await started(t)
+  double.create('namespaces', { metadata: { name: 'team-b' } })
+  for (const name of ['p1', 'p2', 'p3', 'p4']) double.create('secrets', pullSecret(name))
+  double.create('secrets', { metadata: { name: 'q-opaque', namespace: 'team-a' }, data: { k: 'dg==' } })
+  double.create('secrets', { ...pullSecret('p5'), metadata: { name: 'p5', namespace: 'team-b' } })
+  const rv = double.resourceVersion // 9
+
+  const first = await getJson(double, '/api/v1/secrets?limit=2')
+  t.same(first.body.items.map((i: Json) => i.metadata.name), ['p1', 'p2'], 'key order: namespace, then name')
+  t.same(first.body.metadata.resourceVersion, rv)
+  t.equal(first.body.metadata.remainingItemCount, 4)
+  t.same(token(first.body.metadata.continue), { v: 'meta.k8s.io/v1', rv: Number(rv), start: 'team-a/p2\u0000' }, 'storage/continue.go: the key after the last, relative to the prefix')
+
+  // Writes between pages do not show: the rest of the list is read at the same revision.
+  double.remove('secrets', 'p3', 'team-a')
+  double.update('secrets', { ...double.get('secrets', 'p4', 'team-a'), data: { '.dockerconfigjson': 'e306' } }, 'team-a')
+  double.create('secrets', pullSecret('p0'))
+  const second = await getJson(double, `/api/v1/secrets?limit=2&continue=${first.body.metadata.continue as string}`)
+  t.same(second.body.items.map((i: Json) => [i.metadata.name, i.metadata.resourceVersion, i.data['.dockerconfigjson']]), [['p3', '6', 'e30='], ['p4', '7', 'e30=']], 'deleted and modified since: as they were')
+  t.same(second.body.metadata.resourceVersion, rv)
+  t.equal(second.body.metadata.remainingItemCount, 2)
+  const third = await getJson(double, `/api/v1/secrets?limit=2&continue=${second.body.metadata.continue as string}`)
+  t.same(third.body.items.map((i: Json) => i.metadata.name), ['q-opaque', 'p5'])
+  t.same(third.body.metadata, { resourceVersion: rv }, 'the last page: no continue, no count')
+
+  // A selector: pages are filled with matches; the count is left out; a page can end on the last match with keys to spare.
+  const pulls = await getJson(double, `/api/v1/namespaces/team-a/secrets?limit=4&fieldSelector=${encodeURIComponent(PULL_SELECTOR)}`)
+  t.same(pulls.body.items.map((i: Json) => i.metadata.name), ['p0', 'p1', 'p2', 'p4'])
+  t.notOk('remainingItemCount' in pulls.body.metadata)
+  t.same(token(pulls.body.metadata.continue).start, 'p4\u0000', 'in a namespace, keys are relative to it')
+  const rest = await getJson(double, `/api/v1/namespaces/team-a/secrets?limit=4&fieldSelector=${encodeURIComponent(PULL_SELECTOR)}&continue=${pulls.body.metadata.continue as string}`)
+  t.same([rest.body.items, rest.body.metadata.continue], [[], undefined], 'only the opaque Secret was left: an empty last page')
+
+  // The real client reads the tokens.
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const names: string[] = []
+  let next: string | undefined
+  do {
+    const page = await core.listSecretForAllNamespaces({ limit: 3, _continue: next })
+    names.push(...page.items.map((i) => i.metadata?.name ?? ''))
+    next = page.metadata?._continue
+  } while (next !== undefined && next !== '')
+  t.same(names, ['p0', 'p1', 'p2', 'p4', 'q-opaque', 'p5'])
+})
+
+t.test('paging: "0" with a limit is the watch cache (limit ignored); an exact RV is read at that revision; expired continue tokens', async (t) => {
+  const double = await started(t, { historyLimit: 3 })
+  for (const name of ['a', 'b', 'c']) double.create('secrets', pullSecret(name)) // RVs 3..5
+  const cached = await getJson(double, '/api/v1/secrets?limit=1&resourceVersion=0')
+  t.same([cached.body.items.length, cached.body.metadata], [3, { resourceVersion: '5' }], 'cacher.go shouldDelegateList: RV "0" never pages')
+  const exact = await getJson(double, '/api/v1/secrets?limit=5&resourceVersion=3')
+  t.same([exact.body.items.map((i: Json) => i.metadata.name), exact.body.metadata.resourceVersion], [['a'], '3'], 'the legacy exact match: the list as of RV 3')
+  const first = await getJson(double, '/api/v1/secrets?limit=1')
+  const continued = first.body.metadata.continue as string
+  t.equal(token(continued).rv, 5)
+  t.same((await getJson(double, `/api/v1/secrets?limit=1&continue=${continued}&resourceVersion=5`)).body.message, 'specifying resource version is not allowed when using continue')
+  t.equal((await getJson(double, '/api/v1/secrets?limit=1&continue=bm9wZQ')).status, 400, 'a token that is not one')
+
+  // Four more writes push the events after RV 5 out of the history (etcd's compaction, here): the token has expired.
+  for (const name of ['d', 'e', 'f', 'g']) double.create('secrets', pullSecret(name))
+  const gone = await getJson(double, `/api/v1/secrets?limit=1&continue=${continued}`)
+  t.equal(gone.status, 410)
+  t.match(gone.body, { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410, message: /^The provided continue parameter is too old to display a consistent list result\. You can start a new list without the continue parameter, or use the continue token in this response/ })
+  t.same(token(gone.body.metadata.continue), { v: 'meta.k8s.io/v1', rv: -1, start: 'team-a/a\u0000' }, 'a token at rv -1: continue inconsistently')
+  const inconsistent = await getJson(double, `/api/v1/secrets?limit=10&continue=${gone.body.metadata.continue as string}`)
+  t.same([inconsistent.body.items.map((i: Json) => i.metadata.name), inconsistent.body.metadata.resourceVersion], [['b', 'c', 'd', 'e', 'f', 'g'], '9'], 'the rest, at the latest revision')
+  const tooOld = await getJson(double, '/api/v1/secrets?limit=5&resourceVersion=3')
+  t.match([tooOld.status, tooOld.body], [410, { reason: 'Expired', message: 'The resourceVersion for the provided list is too old.' }])
+})
+
+t.test('a watch that allows bookmarks gets one 2 s before timeoutSeconds ends it (cacheWatcher.nextBookmarkTime)', async (t) => {
+  const double = await started(t)
+  const watch = await rawWatch(double, '/api/v1/secrets?watch=true&resourceVersion=2&allowWatchBookmarks=true&timeoutSeconds=3')
+  double.create('configmaps', { metadata: { name: 'elsewhere', namespace: 'team-a' } })
+  await watch.ended
+  t.same(watch.events, [{ type: 'BOOKMARK', object: { kind: 'Secret', apiVersion: 'v1', metadata: { resourceVersion: '3' } } }], 'the RV to resume from, past changes the watch did not see')
+})
+
 t.test('the history is bounded: a watch from before the last historyLimit events gets 410', async (t) => {
   const double = await started(t, { historyLimit: 2 }) // the namespace is RV 2
   for (const name of ['a', 'b', 'c']) double.create('secrets', pullSecret(name)) // RVs 3..5; 2 and 3 fall out
@@ -513,4 +598,32 @@ t.test('selectors, watching one object, generateName, immutable Secrets, Namespa
   t.match(statusOf(() => double.update('secrets', { ...generated, data: { k: 'eA==' } })), { code: 422, message: /data: Forbidden: field is immutable when `immutable` is set/ })
   t.match(statusOf(() => double.create('secrets', { metadata: { namespace: 'team-a' } })), { code: 422, message: 'Secret "" is invalid: metadata.name: Required value: name or generateName is required' })
   t.match(await apiError(core.createNamespacedSecret({ namespace: 'nowhere', body: { metadata: { name: 's' } } })), { code: 404, status: { message: 'namespaces "nowhere" not found' } })
+})
+
+t.test('DELETE with DeleteOptions.preconditions: uid and resourceVersion must match (409 Conflict as storage.Preconditions.Check)', async (t) => {
+  const double = await started(t)
+  const core = double.kubeConfig().makeApiClient(CoreV1Api)
+  const created = double.create('secrets', pullSecret('copy'))
+  const { uid, resourceVersion } = created.metadata
+  const stale = await apiError(core.deleteNamespacedSecret({ name: 'copy', namespace: 'team-a', body: { preconditions: { uid: 'other-uid' } } }))
+  t.match(stale, {
+    code: 409,
+    status: {
+      reason: 'Conflict',
+      message: `Operation cannot be fulfilled on secrets "copy": StorageError: invalid object, Code: 4, Key: /registry/secrets/team-a/copy, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: other-uid, UID in object meta: ${uid}`,
+      details: { name: 'copy', kind: 'secrets' },
+    },
+  })
+  double.update('secrets', { ...double.get('secrets', 'copy', 'team-a'), data: { '.dockerconfigjson': 'e30K' } })
+  t.match(await apiError(core.deleteNamespacedSecret({ name: 'copy', namespace: 'team-a', body: { preconditions: { uid, resourceVersion } } })), {
+    code: 409,
+    status: { message: new RegExp(`Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: \\d+$`) },
+  }, 'changed since: refused')
+  t.ok(double.get('secrets', 'copy', 'team-a'), 'still there')
+  const current = double.get('secrets', 'copy', 'team-a').metadata
+  await core.deleteNamespacedSecret({ name: 'copy', namespace: 'team-a', body: { preconditions: { uid: current.uid, resourceVersion: current.resourceVersion } } })
+  t.throws(() => double.get('secrets', 'copy', 'team-a'), /not found/, 'matching preconditions: deleted')
+  double.create('secrets', pullSecret('plain'))
+  await core.deleteNamespacedSecret({ name: 'plain', namespace: 'team-a' })
+  t.throws(() => double.get('secrets', 'plain', 'team-a'), /not found/, 'no body: unconditional')
 })

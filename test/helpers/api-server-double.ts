@@ -1,7 +1,8 @@
 /**
  * An in-process Kubernetes API server double over real HTTP (127.0.0.1) that
- * speaks the real list/watch protocol, for driving client-node's ListWatch
- * and CoreV1Api/AdmissionregistrationV1Api for real. Not a mock of pullguard.
+ * speaks the real list/watch protocol, for driving pullguard's informers
+ * (src/kube/reflector.ts), client-node's ListWatch and
+ * CoreV1Api/AdmissionregistrationV1Api for real. Not a mock of pullguard.
  *
  * Mirrored from kube-apiserver (see api-server-double.test.ts for proof):
  * - one global, increasing resourceVersion (etcd's revision); lists carry it
@@ -19,12 +20,26 @@
  *   starts matching as ADDED; DELETED carries the last state with the delete's RV;
  * - BOOKMARK (only with allowWatchBookmarks=true): kind, apiVersion and
  *   metadata.resourceVersion only; sendInitialEvents adds the
- *   k8s.io/initial-events-end annotation;
+ *   k8s.io/initial-events-end annotation; one 2 s before timeoutSeconds ends
+ *   the watch (cacheWatcher.nextBookmarkTime), periodic ones with
+ *   bookmarkIntervalMs (the cacher's are about a minute apart);
+ * - lists as cacher.go shouldDelegateList routes them: without a limit, or
+ *   with resourceVersion "0", the watch cache answers in one piece (limit
+ *   ignored); with a limit otherwise, etcd pages (etcd3/store.go GetList):
+ *   keys in order, filtered until `limit` match, `continue` (storage/
+ *   continue.go: base64url {"v","rv","start"}) whenever keys remain, every
+ *   page at the first page's revision (writes between pages do not show),
+ *   remainingItemCount without selectors; RV "" reads the latest revision,
+ *   RV N exactly N (410 "The resourceVersion for the provided list is too
+ *   old." once compacted); a continue token whose revision was compacted is
+ *   410 Expired carrying a token at rv -1 that continues at the latest
+ *   revision; continue with a resourceVersion, or a bad token, is 400;
  * - writes: POST 201 (409 AlreadyExists; 500 if metadata.resourceVersion is
  *   set), PUT with optimistic concurrency (409 Conflict; no RV: unconditional;
  *   a no-op update writes nothing), merge and JSON patch, DELETE answering a
  *   Success Status (a Namespace answers itself, Terminating, after its
- *   contents are deleted); Secret type defaults to Opaque, stringData folds
+ *   contents are deleted) unless DeleteOptions.preconditions (uid,
+ *   resourceVersion) fail (409 Conflict); Secret type defaults to Opaque, stringData folds
  *   into data, type is immutable (422); an immutable Secret or ConfigMap
  *   keeps its data (422); ConfigMap keys and the 1 MiB data limit (422);
  *   Lease (coordination.k8s.io/v1): durations > 0 and transitions >= 0
@@ -33,14 +48,17 @@
  *   generation;
  * - errors are Status objects: 400, 401, 403 (RBAC wording), 404, 405, 409,
  *   410, 415, 422, 500, 504; unsupported field selectors are 400.
- * Simplified: no limit/continue paging, no resourceVersionMatch, no
- * strategic-merge or apply patches (415), no deletecollection (405), history
- * is one buffer for all resources, and restart() loses it (like a restarted
- * apiserver whose watch cache is rebuilt from a fresh list) unless told not to.
+ * Simplified: no resourceVersionMatch, no strategic-merge or apply patches
+ * (415), no deletecollection (405), history is one buffer for all resources
+ * and stands for both the watch cache and etcd's compaction window (a
+ * revision is readable, by a watch or a page, while every event after it is
+ * in the buffer), and restart() loses it (like a restarted apiserver whose
+ * watch cache is rebuilt from a fresh list) unless told not to.
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { posix } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import jsonpatch, { type Operation } from 'fast-json-patch'
 
@@ -49,7 +67,7 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 export interface Meta { name?: string, generateName?: string, namespace?: string, uid?: string, resourceVersion?: string, generation?: number, creationTimestamp?: string, labels?: Record<string, string>, annotations?: Record<string, string>, [field: string]: unknown }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface KObject { apiVersion?: string, kind?: string, metadata: Meta, [field: string]: any }
-export interface Status { kind: 'Status', apiVersion: 'v1', metadata: Record<string, never>, status: 'Success' | 'Failure', message?: string, reason?: string, details?: Record<string, unknown>, code?: number }
+export interface Status { kind: 'Status', apiVersion: 'v1', metadata: { continue?: string }, status: 'Success' | 'Failure', message?: string, reason?: string, details?: Record<string, unknown>, code?: number }
 export interface RequestRecord { method: string, path: string, query: Record<string, string>, verb?: Verb, resource?: Resource, namespace?: string, name?: string, status?: number }
 export interface ApiServerDoubleOptions {
   port?: number // 0 (default): a free port, kept across restart()
@@ -102,6 +120,13 @@ const notFound = (r: Resource, name: string): StatusError => failure(404, 'NotFo
 const conflict = (r: Resource, name: string): StatusError => failure(409, 'Conflict',
   `Operation cannot be fulfilled on ${qualified(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, detailsOf(r, name))
 const expired = (rv: number, oldest: number): StatusError => failure(410, 'Expired', `too old resource version: ${rv} (${oldest})`)
+// etcd3/store.go interpretListError: a list at a compacted revision; a continue token whose revision was compacted.
+const expiredList = (): StatusError => failure(410, 'Expired', 'The resourceVersion for the provided list is too old.')
+function expiredContinue (token: string): StatusError {
+  const err = failure(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.')
+  err.status.metadata.continue = token
+  return err
+}
 const tooLarge = (rv: number, current: number): StatusError => failure(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`,
   { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 })
 const internal = (message: string): StatusError => failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] })
@@ -156,6 +181,35 @@ function mergePatch (target: unknown, patch: unknown): unknown {
   }
   return out
 }
+/**
+ * storage/continue.go: base64url (no padding) of {"v","rv","start"}, the
+ * start key relative to the list's key prefix. rv -1: continue at the latest
+ * revision (the token in an inconsistent-continue 410).
+ */
+function encodeContinue (key: string, prefix: string, rv: number): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key.slice(prefix.length) })).toString('base64url')
+}
+function decodeContinue (token: string, prefix: string): { start: string, rv: number } {
+  let c: { v?: unknown, rv?: unknown, start?: unknown }
+  try { c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) } catch { throw badRequest('invalid continue token: continue key is not valid') }
+  if (c?.v !== 'meta.k8s.io/v1') throw badRequest(`invalid continue token: server does not recognize this encoded version "${String(c?.v)}"`)
+  if (typeof c.rv !== 'number' || c.rv === 0) throw badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)')
+  if (typeof c.start !== 'string' || c.start === '') throw badRequest('invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)')
+  const key = c.start.startsWith('/') ? c.start : `/${c.start}`
+  if (posix.normalize(key).replace(/(.)\/$/, '$1') !== key) throw badRequest(`invalid continue token: continue key is not valid: ${c.start}`)
+  return { start: prefix + key.slice(1), rv: c.rv }
+}
+/** The index of the first key >= `key` in sorted `keys`. */
+function lowerBound (keys: readonly string[], key: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((keys[mid] as string) < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
 function reply (res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
@@ -167,13 +221,17 @@ function send (res: ServerResponse, type: string, object: unknown): void {
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 interface HistoryEvent { rv: number, resource: Resource, type: EventType, object: KObject, prev?: KObject }
-interface Watcher { resource: Resource, matches: Pred, bookmarks: boolean, res: ServerResponse, timer?: NodeJS.Timeout }
+interface Watcher { resource: Resource, matches: Pred, bookmarks: boolean, res: ServerResponse, timer?: NodeJS.Timeout, bookmarkTimer?: NodeJS.Timeout }
 
 export class ApiServerDouble {
   /** Every request received, in order (method, path, query, and what it was taken for). */
   readonly requests: RequestRecord[] = []
   expiredWatch: 'event' | 'http'
+  /** Test instrumentation, not API behaviour: called as each request arrives, before it is served (say, to compact between two pages). */
+  onRequest: ((request: RequestRecord) => void) | undefined
   private readonly objects = new Map<string, KObject>()
+  /** Every key of a resource, sorted (etcd's key order); dropped when a key comes or goes. */
+  private readonly sortedKeys = new Map<Resource, string[]>()
   private history: HistoryEvent[] = []
   private rv = 1
   private oldest = 1 // the oldest RV a watch may resume from (the watch cache's "oldest - 1")
@@ -321,12 +379,28 @@ export class ApiServerDouble {
     return this.update(resource, patched as KObject, old.metadata.namespace, name)
   }
 
-  /** DELETE: answers a Success Status (a Namespace answers itself, Terminating). */
-  remove (resource: Resource, ref: string | KObject, namespace?: string): Status | KObject {
+  /**
+   * DELETE: answers a Success Status (a Namespace answers itself, Terminating).
+   * DeleteOptions.preconditions (uid, resourceVersion) must hold, else 409
+   * Conflict worded as storage.Preconditions.Check wrapped by
+   * storeerr.InterpretDeleteError (apiserver pkg/storage/interfaces.go, errors/storage.go).
+   */
+  remove (resource: Resource, ref: string | KObject, namespace?: string, preconditions?: { uid?: string, resourceVersion?: string }): Status | KObject {
     const name = typeof ref === 'string' ? ref : ref.metadata.name ?? ''
-    const key = keyOf(resource, this.nsFor(resource, namespace ?? (typeof ref === 'string' ? undefined : ref.metadata.namespace)), name)
+    const ns = this.nsFor(resource, namespace ?? (typeof ref === 'string' ? undefined : ref.metadata.namespace))
+    const key = keyOf(resource, ns, name)
     const old = this.objects.get(key)
     if (!old) throw notFound(resource, name)
+    const failed = preconditions?.uid !== undefined && preconditions.uid !== old.metadata.uid
+      ? `UID in precondition: ${preconditions.uid}, UID in object meta: ${old.metadata.uid ?? ''}`
+      : preconditions?.resourceVersion !== undefined && preconditions.resourceVersion !== old.metadata.resourceVersion
+        ? `ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion ?? ''}`
+        : undefined
+    if (failed !== undefined) {
+      const storageKey = `/registry/${resource}/${DEFS[resource].namespaced ? `${ns}/` : ''}${name}`
+      throw failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource)} "${name}": StorageError: invalid object, Code: 4, Key: ${storageKey}, ` +
+        `ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${failed}`, detailsOf(resource, name))
+    }
     let answer: Status | KObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { ...detailsOf(resource, name), uid: old.metadata.uid } }
     if (resource === 'namespaces') { // the namespace controller, compressed: Terminating, contents deleted, then gone
       answer = this.commit(resource, 'MODIFIED', { ...clone(old), metadata: { ...clone(old.metadata), deletionTimestamp: now() }, status: { phase: 'Terminating' } }, old)
@@ -382,6 +456,7 @@ export class ApiServerDouble {
   private commit (resource: Resource, type: EventType, object: KObject, prev?: KObject): KObject {
     object.metadata.resourceVersion = String(++this.rv)
     const key = keyOf(resource, object.metadata.namespace, object.metadata.name ?? '')
+    if (type === 'DELETED' || !this.objects.has(key)) this.sortedKeys.delete(resource)
     if (type === 'DELETED') this.objects.delete(key)
     else this.objects.set(key, object)
     const event: HistoryEvent = { rv: this.rv, resource, type, object, ...(prev ? { prev } : {}) }
@@ -400,8 +475,71 @@ export class ApiServerDouble {
   }
 
   private select (resource: Resource, matches: Pred): KObject[] {
-    const prefix = `${resource}/`
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort().map((k) => this.objects.get(k) as KObject).filter(matches)
+    return this.keysOf(resource).map((k) => this.objects.get(k) as KObject).filter(matches)
+  }
+
+  private keysOf (resource: Resource): string[] {
+    let keys = this.sortedKeys.get(resource)
+    if (keys === undefined) {
+      const prefix = `${resource}/`
+      keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()
+      this.sortedKeys.set(resource, keys)
+    }
+    return keys
+  }
+
+  /**
+   * The resource as it was at `rv` (etcd's MVCC read at a revision): the
+   * current objects with every later event undone. Needs every event after
+   * `rv`, that is rv >= oldest; the caller checks.
+   */
+  private viewAt (resource: Resource, rv: number): { keys: readonly string[], get: (key: string) => KObject | undefined } {
+    const keys = this.keysOf(resource)
+    if (rv >= this.rv) return { keys, get: (k) => this.objects.get(k) }
+    const before = new Map<string, KObject | undefined>()
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const e = this.history[i] as HistoryEvent
+      if (e.rv <= rv) break
+      if (e.resource === resource) before.set(keyOf(resource, e.object.metadata.namespace, e.object.metadata.name ?? ''), e.type === 'ADDED' ? undefined : e.prev)
+    }
+    const gone = [...before.keys()].filter((k) => !this.objects.has(k))
+    return { keys: gone.length === 0 ? keys : [...keys, ...gone].sort(), get: (k) => before.has(k) ? before.get(k) : this.objects.get(k) }
+  }
+
+  /**
+   * One page of a list served the way etcd3/store.go GetList does: keys in
+   * order from `start`, filtered, until `limit` match; `continue` names the
+   * key after the last one examined, at the same revision, whenever any key
+   * is left (so a last page can be empty); remainingItemCount only without
+   * selectors.
+   */
+  private servePage (res: ServerResponse, resource: Resource, prefix: string, matches: Pred, selected: boolean, rv: number, start: string, limit: number): void {
+    const def = DEFS[resource]
+    const { keys, get } = this.viewAt(resource, rv)
+    const items: KObject[] = []
+    let i = lowerBound(keys, start)
+    let lastKey: string | undefined
+    let hasMore = false
+    for (; i < keys.length && (keys[i] as string).startsWith(prefix); i++) {
+      if (items.length >= limit) { hasMore = true; break }
+      const key = keys[i] as string
+      lastKey = key
+      const obj = get(key)
+      if (obj !== undefined && matches(obj)) {
+        const { kind: _kind, apiVersion: _apiVersion, ...item } = obj
+        items.push(item)
+      }
+    }
+    const metadata: Record<string, unknown> = { resourceVersion: String(rv) }
+    if (hasMore && lastKey !== undefined) {
+      metadata.continue = encodeContinue(`${lastKey}\u0000`, prefix, rv)
+      if (!selected) {
+        let end = i
+        while (end < keys.length && (keys[end] as string).startsWith(prefix)) end++
+        metadata.remainingItemCount = end - i
+      }
+    }
+    reply(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items })
   }
 
   private bookmarkObject (resource: Resource, annotations?: Record<string, string>): KObject {
@@ -411,7 +549,7 @@ export class ApiServerDouble {
 
   private closeWatches (close: (w: Watcher) => void): number {
     const open = [...this.watchers]
-    for (const w of open) { this.watchers.delete(w); clearTimeout(w.timer); close(w) }
+    for (const w of open) { this.watchers.delete(w); clearTimeout(w.timer); clearTimeout(w.bookmarkTimer); close(w) }
     return open.length
   }
 
@@ -442,9 +580,11 @@ export class ApiServerDouble {
       }
       this.watchers.add(w)
       const timeout = Number(query.timeoutSeconds)
-      if (timeout > 0) w.timer = setTimeout(() => { this.watchers.delete(w); res.end() }, timeout * 1000)
+      if (timeout > 0) w.timer = setTimeout(() => { this.watchers.delete(w); clearTimeout(w.bookmarkTimer); res.end() }, timeout * 1000)
+      // cacheWatcher.nextBookmarkTime: a bookmark 2 s before the deadline, so the client resumes from as recent an RV as possible.
+      if (timeout > 2 && w.bookmarks) w.bookmarkTimer = setTimeout(() => send(res, 'BOOKMARK', this.bookmarkObject(resource)), (timeout - 2) * 1000)
     }
-    res.on('close', () => { clearTimeout(w.timer); this.watchers.delete(w) })
+    res.on('close', () => { clearTimeout(w.timer); clearTimeout(w.bookmarkTimer); this.watchers.delete(w) })
     if (from !== undefined && from > this.rv) w.timer = setTimeout(begin, 3000) // the cacher waits up to 3 s to catch up
     else begin()
   }
@@ -456,6 +596,7 @@ export class ApiServerDouble {
     try {
       const chunks: Buffer[] = []
       for await (const chunk of req) chunks.push(chunk as Buffer)
+      this.onRequest?.(record)
       this.route(req, res, record, Buffer.concat(chunks).toString('utf8'))
     } catch (err) {
       const status = err instanceof StatusError ? err.status : internal(String(err)).status
@@ -504,15 +645,32 @@ export class ApiServerDouble {
       if (query.labelSelector) preds.push(labelSelector(query.labelSelector))
       const matches: Pred = (o) => preds.every((p) => p(o))
       if (verb === 'watch') return this.serveWatch(res, resource, matches, query)
+      const limit = /^\d+$/.test(query.limit ?? '') ? Number(query.limit) : 0
+      const prefix = !def.namespaced ? `${resource}//` : namespace === undefined ? `${resource}/` : `${resource}/${namespace}/`
+      const selected = Boolean(query.fieldSelector) || Boolean(query.labelSelector)
+      if (query.continue) { // storage.ValidateListOptions, then etcd at the token's revision
+        if (query.resourceVersion && query.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue')
+        const { start, rv } = decodeContinue(query.continue, prefix)
+        if (rv > 0 && rv < this.oldest) throw expiredContinue(encodeContinue(start, prefix, -1))
+        const at = rv > 0 ? rv : this.rv
+        return this.servePage(res, resource, prefix, matches, selected, at, start, limit > 0 ? limit : Infinity)
+      }
       const at = this.parseRv(query.resourceVersion)
       if (at !== undefined && at > this.rv) throw tooLarge(at, this.rv)
+      // cacher.go shouldDelegateList: a limit with any resourceVersion but "0" goes to etcd, paged;
+      // "" reads the latest revision, N exactly revision N ("legacy exact match").
+      if (limit > 0 && query.resourceVersion !== '0') {
+        if (at !== undefined && at < this.oldest) throw expiredList()
+        return this.servePage(res, resource, prefix, matches, selected, at ?? this.rv, prefix, limit)
+      }
+      // Otherwise the watch cache answers, in one piece: it ignores limit.
       const items = this.select(resource, matches).map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item)
       return reply(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.rv) }, items })
     }
     if (name === undefined) return reply(res, 201, this.create(resource, parse(), namespace))
     if (verb === 'get') return reply(res, 200, this.get(resource, name, namespace))
     if (verb === 'update') return reply(res, 200, this.update(resource, parse(), namespace, name))
-    if (verb === 'delete') return reply(res, 200, this.remove(resource, name, namespace))
+    if (verb === 'delete') return reply(res, 200, this.remove(resource, name, namespace, body.trim() === '' ? undefined : parse().preconditions as { uid?: string, resourceVersion?: string } | undefined))
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
     if (type !== 'application/merge-patch+json' && type !== 'application/json-patch+json') {
       throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`, {})
