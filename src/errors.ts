@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'PG_BODY_FORBIDDEN_KEY'
   | 'PG_UNSUPPORTED_MEDIA_TYPE'
   | 'PG_REVIEW_INVALID'
+  | 'PG_NOT_A_REVIEW'
   | 'PG_REVIEW_UNKNOWN_VERSION'
   | 'PG_NOT_A_POD'
   | 'PG_BAD_QUERY'
@@ -23,6 +24,7 @@ export type ErrorCode =
   | 'PG_REQUEST_TIMEOUT'
   | 'PG_HEADERS_TOO_LARGE'
   | 'PG_NOT_FOUND'
+  | 'PG_LISTEN_FAILED'
   | 'PG_INTERNAL'
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -36,6 +38,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_BODY_FORBIDDEN_KEY: 400,
   PG_UNSUPPORTED_MEDIA_TYPE: 415,
   PG_REVIEW_INVALID: 400,
+  PG_NOT_A_REVIEW: 400,
   PG_REVIEW_UNKNOWN_VERSION: 400,
   PG_NOT_A_POD: 400,
   PG_BAD_QUERY: 400,
@@ -43,6 +46,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_REQUEST_TIMEOUT: 408,
   PG_HEADERS_TOO_LARGE: 431,
   PG_NOT_FOUND: 404,
+  PG_LISTEN_FAILED: 500,
   PG_INTERNAL: 500,
 }
 

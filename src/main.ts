@@ -9,9 +9,12 @@ import { fileURLToPath } from 'node:url'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { buildApp, buildHealthApp } from './app.js'
+import { isEntryPoint } from './cli/entry.js'
+import { versionLine } from './cli/version.js'
 import { ClusterStore } from './cluster/store.js'
 import { loadConfig } from './config/compile.js'
 import { PullguardError } from './errors.js'
+import { listenFailure } from './http/listen-error.js'
 import { clusterSource, kubeConfigFor } from './kube/connection.js'
 import { startClusterInformers, type ClusterInformers } from './kube/informers.js'
 import { privateImagesInputs, startPrivateImagesWriter, type PrivateImagesWriter } from './kube/private-images-writer.js'
@@ -20,7 +23,7 @@ import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { createCertReloader, type SecureContextTarget } from './reload/cert-reloader.js'
 import { createConfigReloader, type ConfigReloader } from './reload/config-reloader.js'
-import { readSettings, type Settings } from './settings.js'
+import { readSettings, SERVE_USAGE, type Settings } from './settings.js'
 import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
 import type { TlsPair } from './tls/server-options.js'
@@ -30,11 +33,16 @@ const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml',
 // package.json sits next to dist/ in a clone and in the image (Dockerfile).
 const PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url))
 
-async function main (): Promise<void> {
+/** `pullguard serve` (and `node dist/main.js`, `npm start`): argv without the node and script prefix. */
+export async function runServer (argv: readonly string[]): Promise<void> {
+  // Before settings: --help must work where PORT or the config is broken.
+  const flags = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : undefined)
+  if (flags.includes('--help') || flags.includes('-h')) return void process.stdout.write(SERVE_USAGE)
+  if (flags.includes('--version')) return void process.stdout.write(versionLine())
   const bootLog = createLogger()
   let settings: Settings
   try {
-    settings = readSettings(process.argv.slice(2), process.env, EXAMPLE_CONFIG)
+    settings = readSettings(argv, process.env, EXAMPLE_CONFIG)
   } catch (err) {
     return fail(bootLog, err)
   }
@@ -101,8 +109,8 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
 
   const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: store, metrics })
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
-  await health.listen({ port: settings.healthPort, host: settings.host })
-  await app.listen({ port: settings.port, host: settings.host })
+  await listen(health, 'HEALTH_PORT', settings.healthPort, settings.host)
+  await listen(app, 'PORT', settings.port, settings.host)
   const httpsServer = trackServedCertificate(app.server as unknown as HttpsServer, tls.cert, files?.caFile, bootstrap, metrics)
   bootstrap?.attach(httpsServer)
   const certReloader = files === undefined
@@ -203,6 +211,14 @@ function warnClusterOnlyFeatures (config: ReturnType<typeof loadConfig>, log: Lo
   if (config.discoverSecrets) log.warn('discoverSecrets needs cluster mode; ignored')
 }
 
+async function listen (server: { listen: (options: { port: number, host: string }) => Promise<unknown> }, setting: 'PORT' | 'HEALTH_PORT', port: number, host: string): Promise<void> {
+  try {
+    await server.listen({ port, host })
+  } catch (err) {
+    throw listenFailure(err, setting, port, host)
+  }
+}
+
 function portOf (server: { server: { address: () => unknown } }): number | undefined {
   const address = server.server.address()
   return typeof address === 'object' && address !== null ? (address as { port: number }).port : undefined
@@ -226,4 +242,4 @@ function fail (log: Logger, err: unknown): void {
   process.exit(1)
 }
 
-void main()
+if (isEntryPoint(import.meta.url)) void runServer(process.argv.slice(2))

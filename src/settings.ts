@@ -27,6 +27,28 @@ export interface Settings {
   readonly bootstrap: { readonly secretName: string, readonly service: string, readonly webhookConfigName: string } | undefined
 }
 
+export const SERVE_USAGE = `usage: pullguard serve [--config FILE] [--kubeconfig FILE] [--bootstrap-certs]
+
+Runs the webhook: HTTPS on PORT (/mutate, /validate, /preview), plain HTTP on
+HEALTH_PORT (/healthz, /readyz, /metrics). npm start runs it.
+
+options:
+  --config FILE       config file (wins over PULLGUARD_CONFIG; default: the
+                      example config)
+  --kubeconfig FILE   cluster mode from a kubeconfig (also: in a pod, or with
+                      KUBECONFIG; PULLGUARD_CLUSTER=off forces local mode)
+  --bootstrap-certs   serving certificate from (and into) a Secret, caBundle
+                      patched; needs cluster mode and POD_NAMESPACE
+  -h, --help          show this help
+  --version           print the version
+
+environment: PORT (8443), HEALTH_PORT (9090), HOST (0.0.0.0),
+TLS_CERT_FILE and TLS_KEY_FILE (default: development certificates in
+DEV_CERT_DIR, certs), POD_NAMESPACE, LOG_LEVEL (info), PULLGUARD_CONFIG,
+PULLGUARD_CLUSTER (auto), DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10),
+BOOTSTRAP_SECRET, BOOTSTRAP_SERVICE, WEBHOOK_CONFIG_NAME
+`
+
 export const DEFAULT_PORT = 8443
 export const DEFAULT_HEALTH_PORT = 9090
 export const DEFAULT_DRAIN_SECONDS = 10
@@ -43,7 +65,7 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
       allowPositionals: false,
     }).values
   } catch (err) {
-    throw settingsError(`${(err as Error).message}; usage: pullguard [--config FILE] [--kubeconfig FILE] [--bootstrap-certs]`)
+    throw settingsError(`${(err as Error).message}; usage: pullguard serve [--config FILE] [--kubeconfig FILE] [--bootstrap-certs] (see --help)`)
   }
   const configFile = nonEmpty(values.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
   const certFile = nonEmpty(env.TLS_CERT_FILE)

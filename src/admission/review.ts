@@ -21,6 +21,10 @@ export interface DecodedReview {
 
 export function decodeReview (body: unknown): DecodedReview {
   if (!isObject(body)) throw invalid('body is not a JSON object')
+  if (isManifest(body)) {
+    // Someone tried the webhook endpoint by hand with a manifest: say where it belongs.
+    throw new PullguardError('PG_NOT_A_REVIEW', `this is ${kindPhrase(body.kind)}, not an AdmissionReview: use /preview to see what pullguard would do to it`)
+  }
   const apiVersion = body.apiVersion
   if (typeof apiVersion !== 'string' || !REVIEW_VERSIONS.includes(apiVersion)) {
     throw new PullguardError('PG_REVIEW_UNKNOWN_VERSION',
@@ -86,6 +90,17 @@ export function reviewResponse (review: DecodedReview, outcome: Outcome): Review
   }
   if (outcome.warnings.length > 0) response.warnings = [...outcome.warnings]
   return { apiVersion: review.apiVersion, kind: 'AdmissionReview', response }
+}
+
+/** A Kubernetes object rather than a review: a kind other than AdmissionReview and no `request`. */
+function isManifest (body: Record<string, unknown>): boolean {
+  return typeof body.kind === 'string' && body.kind !== 'AdmissionReview' && body.request === undefined
+}
+
+// Only a kind-shaped name is repeated back (a kind is a CamelCase identifier); anything else is described.
+function kindPhrase (kind: unknown): string {
+  if (typeof kind !== 'string' || !/^[A-Z][A-Za-z0-9]{0,62}$/.test(kind)) return 'a Kubernetes object'
+  return `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`
 }
 
 function invalid (problem: string): PullguardError {

@@ -4,8 +4,8 @@
  * error or a log line.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { parseAllDocuments } from 'yaml'
 import { PullguardError } from '../errors.js'
+import { readManifests, type ManifestObject } from '../preview/documents.js'
 import { guardBody } from './body-guard.js'
 
 export const JSON_TYPES = ['application/json'] as const
@@ -26,27 +26,17 @@ export function parseJsonBody (text: string): unknown {
   return value
 }
 
-export function parseYamlBody (text: string): unknown {
+/** A YAML body: the objects of every document in it, with their lines (preview/documents.ts). */
+export class YamlBody {
+  constructor (readonly objects: readonly ManifestObject[]) {}
+}
+
+/** /preview takes several documents (`---`), as `kubectl apply -f` does; errors give line and column. */
+export function parseYamlBody (text: string): YamlBody {
   if (text.trim() === '') throw new PullguardError('PG_BODY_EMPTY', 'body is empty; send a YAML or JSON document')
-  // YAML 1.2 core schema (no `on`/`off` booleans), duplicate keys rejected,
-  // aliases capped against "billion laughs" expansion.
-  const docs = parseAllDocuments(text, { schema: 'core', uniqueKeys: true, prettyErrors: false })
-  const list = Array.isArray(docs) ? docs : []
-  if (list.length !== 1) throw new PullguardError('PG_BODY_INVALID_YAML', `body holds ${list.length} YAML documents; send exactly one`)
-  const doc = list[0]!
-  const error = doc.errors[0]
-  if (error !== undefined) {
-    const at = error.linePos?.[0]
-    throw new PullguardError('PG_BODY_INVALID_YAML', `body is not valid YAML (${error.code}${at === undefined ? '' : ` at line ${at.line}, column ${at.col}`})`)
-  }
-  let value: unknown
-  try {
-    value = doc.toJS({ maxAliasCount: 100 })
-  } catch {
-    throw new PullguardError('PG_BODY_INVALID_YAML', 'body is not valid YAML (alias expansion limit exceeded)')
-  }
-  guardBody(value)
-  return value
+  const objects = readManifests(text)
+  if (objects.length === 0) throw new PullguardError('PG_BODY_EMPTY', 'body holds only comments or empty documents; send a YAML or JSON document')
+  return new YamlBody(objects)
 }
 
 type Parse = (text: string) => unknown

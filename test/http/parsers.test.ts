@@ -29,18 +29,28 @@ t.test('JSON syntax errors do not quote the body', async (t) => {
 })
 
 t.test('YAML bodies', async (t) => {
-  t.same(parseYamlBody('kind: Pod\nspec:\n  containers: [{name: a, image: nginx}]\n'), { kind: 'Pod', spec: { containers: [{ name: 'a', image: 'nginx' }] } })
-  t.same(parseYamlBody('policy: off\n'), { policy: 'off' }, 'YAML 1.2: off is a string')
-  t.same(parseYamlBody('{"a": 1}'), { a: 1 }, 'JSON is YAML')
+  const values = (text: string): unknown[] => parseYamlBody(text).objects.map((o) => o.value)
+  t.same(values('kind: Pod\nspec:\n  containers: [{name: a, image: nginx}]\n'), [{ kind: 'Pod', spec: { containers: [{ name: 'a', image: 'nginx' }] } }])
+  t.same(values('policy: off\n'), [{ policy: 'off' }], 'YAML 1.2: off is a string')
+  t.same(values('{"a": 1}'), [{ a: 1 }], 'JSON is YAML')
+  t.same(values('a: 1\n---\nb: 2\n---\n'), [{ a: 1 }, { b: 2 }], 'several documents, a trailing --- is fine')
   const table: Array<[string, string, string]> = [
     ['empty', '', 'PG_BODY_EMPTY'],
-    ['two documents', 'a: 1\n---\nb: 2\n', 'PG_BODY_INVALID_YAML'],
+    ['only comments and markers', '# nothing\n---\n---\n', 'PG_BODY_EMPTY'],
     ['broken', 'a: [1,\n', 'PG_BODY_INVALID_YAML'],
     ['duplicate keys', 'a: 1\na: 2\n', 'PG_BODY_INVALID_YAML'],
     ['__proto__ key', '__proto__:\n  polluted: true\n', 'PG_BODY_FORBIDDEN_KEY'],
     ['too deep', `a: ${nested(MAX_BODY_DEPTH + 5)}\n`, 'PG_BODY_TOO_DEEP'],
   ]
   for (const [name, text, code] of table) t.throws(() => parseYamlBody(text), { code }, name)
+})
+
+t.test('YAML errors give line and column, never the text', async (t) => {
+  const err = t.throws(() => parseYamlBody('kind: Pod\nspec:\n  a: 1\n  a: c2VjcmV0OnBhc3N3b3Jk\n')) as Error
+  t.equal(err.message, 'body is not valid YAML at line 4, column 3: Map keys must be unique (DUPLICATE_KEY)')
+  const token = t.throws(() => parseYamlBody('a: |x c2VjcmV0\n  b\n')) as Error
+  t.notMatch(token.message, /c2VjcmV0/, 'a message that would quote the input gives only its code')
+  t.match(token.message, /^body is not valid YAML at line 1, column \d+: [A-Z_]+$/)
 })
 
 t.test('YAML alias bombs are refused, not expanded', async (t) => {
