@@ -13,11 +13,14 @@ import { isEntryPoint } from './cli/entry.js'
 import { versionLine } from './cli/version.js'
 import { ClusterStore } from './cluster/store.js'
 import { loadConfig } from './config/compile.js'
+import { withDistribution } from './distribution/view.js'
 import { PullguardError } from './errors.js'
 import { listenFailure } from './http/listen-error.js'
 import { clusterSource, kubeConfigFor } from './kube/connection.js'
+import { registerDistributionMetrics } from './kube/distribution-metrics.js'
 import { startClusterInformers, type ClusterInformers } from './kube/informers.js'
 import { privateImagesInputs, startPrivateImagesWriter, type PrivateImagesWriter } from './kube/private-images-writer.js'
+import { startSecretDistributor, type SecretDistributor } from './kube/secret-distributor.js'
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -61,14 +64,16 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
   const config = loadConfig(await readText(settings.configFile, 'config file'), {
     origin: settings.configFile,
     selfNamespace: settings.selfNamespace,
+    distribution: settings.distributeSecrets,
   })
   log.info({ configFile: settings.configFile, example: settings.configIsExample, registries: config.registries.length, alwaysPull: config.alwaysPull }, 'config loaded')
   const configReloader = createConfigReloader({
-    file: settings.configFile, selfNamespace: settings.selfNamespace, initial: config, log, metrics, pollMs: settings.reloadPollMs,
+    file: settings.configFile, selfNamespace: settings.selfNamespace, distribution: settings.distributeSecrets, initial: config, log, metrics, pollMs: settings.reloadPollMs,
   })
 
   const source = clusterSource(settings.kubeconfig, process.env)
   const kubeConfig = source.mode === 'local' ? undefined : kubeConfigFor(source)
+  if (settings.distributeSecrets && kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', 'PULLGUARD_DISTRIBUTE_SECRETS=true needs cluster mode (run in a pod, or give --kubeconfig)')
 
   // The serving certificate: from the bootstrap Secret, or from files (dev certificates by default).
   let bootstrap: CertificateBootstrap | undefined
@@ -106,8 +111,10 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     log.info({ mode: source.mode }, 'cluster mode: watching namespaces, pull secrets and service accounts')
   }
   const privateImages = startPrivateImages(settings, kubeConfig, store, informers, configReloader, log)
+  const distributor = startDistribution(settings, kubeConfig, store, informers, configReloader, log, metrics)
+  const cluster = store === undefined || distributor === undefined ? store : withDistribution(store, distributor.view)
 
-  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: store, metrics })
+  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster, metrics })
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await listen(health, 'HEALTH_PORT', settings.healthPort, settings.host)
   await listen(app, 'PORT', settings.port, settings.host)
@@ -125,7 +132,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
       servers: [app, health],
       cleanups: [
         () => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(),
-        async () => await privateImages?.stop(), async () => await informers?.stop(),
+        async () => await privateImages?.stop(), async () => await distributor?.stop(), async () => await informers?.stop(),
       ],
       log,
     }).then(() => process.exit(0), (err: unknown) => {
@@ -158,6 +165,28 @@ function startPrivateImages (
     version: () => configReloader.current(),
     log,
   })
+}
+
+/**
+ * Secret distribution (PULLGUARD_DISTRIBUTE_SECRETS=true, cluster mode; the
+ * settings and config checks made sure): every replica watches the copies,
+ * the elected one writes them.
+ */
+function startDistribution (
+  settings: Settings, kubeConfig: KubeConfig | undefined, store: ClusterStore | undefined, informers: ClusterInformers | undefined,
+  configReloader: ConfigReloader, log: Logger, metrics: Metrics,
+): SecretDistributor | undefined {
+  if (!settings.distributeSecrets || kubeConfig === undefined || store === undefined || informers === undefined) return undefined
+  const distributor = startSecretDistributor({
+    kubeConfig,
+    namespace: settings.selfNamespace ?? '',
+    config: () => configReloader.current(),
+    namespaces: () => (informers.synced() ? store.namespaceInfos() : undefined),
+    log,
+  })
+  registerDistributionMetrics(metrics.registry, () => distributor.status())
+  log.info('secret distribution on: copies of the config\'s `from` Secrets are kept in the namespaces their entries apply to')
+  return distributor
 }
 
 /**

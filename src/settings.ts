@@ -25,6 +25,12 @@ export interface Settings {
   readonly reloadPollMs: number
   /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (tls/bootstrap.ts). */
   readonly bootstrap: { readonly secretName: string, readonly service: string, readonly webhookConfigName: string } | undefined
+  /**
+   * PULLGUARD_DISTRIBUTE_SECRETS=true: keep the copies of `from` Secrets
+   * (kube/secret-distributor.ts); needs cluster mode, POD_NAMESPACE (its
+   * Lease) and the RBAC of manifests/components/secret-distribution.
+   */
+  readonly distributeSecrets: boolean
 }
 
 export const SERVE_USAGE = `usage: pullguard serve [--config FILE] [--kubeconfig FILE] [--bootstrap-certs]
@@ -46,7 +52,8 @@ environment: PORT (8443), HEALTH_PORT (9090), HOST (0.0.0.0),
 TLS_CERT_FILE and TLS_KEY_FILE (default: development certificates in
 DEV_CERT_DIR, certs), POD_NAMESPACE, LOG_LEVEL (info), PULLGUARD_CONFIG,
 PULLGUARD_CLUSTER (auto), DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10),
-BOOTSTRAP_SECRET, BOOTSTRAP_SERVICE, WEBHOOK_CONFIG_NAME
+BOOTSTRAP_SECRET, BOOTSTRAP_SERVICE, WEBHOOK_CONFIG_NAME,
+PULLGUARD_DISTRIBUTE_SECRETS (false)
 `
 
 export const DEFAULT_PORT = 8443
@@ -91,6 +98,10 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
   if (bootstrap !== undefined && nonEmpty(env.POD_NAMESPACE) === undefined) {
     throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
   }
+  const distributeSecrets = booleanFrom(env, 'PULLGUARD_DISTRIBUTE_SECRETS')
+  if (distributeSecrets && nonEmpty(env.POD_NAMESPACE) === undefined) {
+    throw settingsError('PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE (the namespace of its Lease); set it from the downward API')
+  }
   return {
     configFile: configFile ?? exampleConfig,
     configIsExample: configFile === undefined,
@@ -105,7 +116,15 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
     drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
     reloadPollMs: secondsFrom(env, 'RELOAD_POLL_SECONDS', DEFAULT_RELOAD_POLL_SECONDS, 1, 3600) * 1000,
     bootstrap,
+    distributeSecrets,
   }
+}
+
+function booleanFrom (env: Readonly<Record<string, string | undefined>>, name: string): boolean {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  throw settingsError(`${name}=${JSON.stringify(raw)} is not true or false`)
 }
 
 function secondsFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {

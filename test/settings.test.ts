@@ -32,6 +32,12 @@ t.test('--bootstrap-certs', async (t) => {
   t.same([readSettings([], { DRAIN_SECONDS: '2.5', RELOAD_POLL_SECONDS: '3' }, EXAMPLE).drainMs, readSettings([], {}, EXAMPLE).drainMs], [2500, 10_000])
 })
 
+t.test('PULLGUARD_DISTRIBUTE_SECRETS', async (t) => {
+  t.equal(readSettings([], {}, EXAMPLE).distributeSecrets, false, 'off by default')
+  t.equal(readSettings([], { PULLGUARD_DISTRIBUTE_SECRETS: 'false' }, EXAMPLE).distributeSecrets, false)
+  t.equal(readSettings([], { PULLGUARD_DISTRIBUTE_SECRETS: 'true', POD_NAMESPACE: 'pullguard' }, EXAMPLE).distributeSecrets, true)
+})
+
 const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['bootstrap without POD_NAMESPACE', ['--bootstrap-certs'], {}, /needs POD_NAMESPACE/],
   ['bootstrap and certificate files', ['--bootstrap-certs'], { POD_NAMESPACE: 'p', TLS_CERT_FILE: '/c', TLS_KEY_FILE: '/k' }, /use one/],
@@ -44,6 +50,8 @@ const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['same ports', [], { PORT: '9000', HEALTH_PORT: '9000' }, /must differ/],
   ['cert without key', [], { TLS_CERT_FILE: '/c' }, /both TLS_CERT_FILE and TLS_KEY_FILE/],
   ['log level', [], { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ['distribution without POD_NAMESPACE', [], { PULLGUARD_DISTRIBUTE_SECRETS: 'true' }, /PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE/],
+  ['distribution not a boolean', [], { PULLGUARD_DISTRIBUTE_SECRETS: 'yes', POD_NAMESPACE: 'p' }, /PULLGUARD_DISTRIBUTE_SECRETS="yes" is not true or false/],
 ]
 for (const [name, argv, env, message] of bad) {
   t.test(`rejects: ${name}`, async (t) => {

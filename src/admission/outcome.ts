@@ -2,6 +2,7 @@
  * What the policy decided, as plain data: the routes turn it into an
  * AdmissionResponse, /preview into JSON, the logger into one line.
  */
+import type { CopyState } from '../distribution/plan.js'
 import type { PatchOperation } from './json-patch.js'
 import type { WarningReason } from './warnings.js'
 
@@ -25,6 +26,20 @@ export interface SecretDecision {
   readonly added: boolean
   /** Why it was not added although needed. */
   readonly problem: 'missing' | 'malformed' | 'not-mountable' | 'immutable' | undefined
+  /** Set when the Secret is a copy pullguard distributes into this namespace (config `from`). */
+  readonly copy?: CopyDecision
+}
+
+/**
+ * A distributed copy, as /preview shows it: where it is copied from, its
+ * state (distribution/plan.ts: current, outdated, pending, unmanaged,
+ * source-missing, source-invalid, source-conflict, unknown) and whether
+ * pullguard's copy exists in the namespace yet.
+ */
+export interface CopyDecision {
+  readonly from: string
+  readonly state: CopyState
+  readonly exists: boolean
 }
 
 /** A pull-policy field set to Always. */

@@ -22,7 +22,7 @@ import { describeSite } from './image-sites.js'
 import { listOf, pullSecretNames, type JsonObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
 import { isCovered, resolveSites, type RequestContext, type Resolution } from './resolve.js'
-import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem } from './secrets.js'
+import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged } from './secrets.js'
 import { describeCoverage } from './coverage.js'
 import { Warnings } from './warnings.js'
 
@@ -56,8 +56,10 @@ export function mutate (input: AdmissionInput, config: Config, cluster?: Cluster
       else if (problem === 'immutable') warnLacking(r, choice.name, ctx)
       const added = !present && problem === undefined
       if (added && choice.pending) warnPending(choice.name, ctx)
+      if (!present) warnUnmanaged(choice, ctx)
       if (added && !injected.some((i) => i.name === choice.name)) injected.push({ name: choice.name, source: choice.source, entry: choice.entry?.index })
-      return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem }
+      const copy = choice.copy === undefined ? {} : { copy: { from: choice.copy.from, state: choice.copy.state, exists: choice.copy.exists } }
+      return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem, ...copy }
     })
     const covered = isCovered(ctx.policy.alwaysPull, r)
     const force = covered && r.site.policy !== ALWAYS

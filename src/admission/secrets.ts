@@ -4,6 +4,7 @@
  * Secrets (most specific first), no repeats.
  */
 import type { RegistryEntry } from '../config/compile.js'
+import { copyStatus, type CopyStatus, type DistributionView } from '../distribution/plan.js'
 import { describeSite } from './image-sites.js'
 import type { JsonObject } from './pod.js'
 import type { RequestContext, Resolution } from './resolve.js'
@@ -18,6 +19,8 @@ export interface SecretChoice {
   readonly problem: SecretProblem | undefined
   /** Injected although it does not exist yet (missingSecrets: inject). */
   readonly pending: boolean
+  /** A Secret pullguard distributes into this namespace (config `from`): its copy's state. */
+  readonly copy: CopyStatus | undefined
 }
 
 // plugin/pkg/admission/serviceaccount: with this annotation "true", the API
@@ -59,11 +62,21 @@ export function secretChoices (r: Resolution, ctx: RequestContext, mountable: Re
     // pull attempt and skips a missing one with an event, so a name that
     // appears later self-heals. Discovery only ever finds Secrets that exist.
     const pending = problem === 'missing' && source === 'config' && ctx.config.missingSecrets === 'inject'
-    out.push({ name, source, entry, problem: pending ? undefined : problem, pending })
+    const copy = source === 'config' ? copyOf(name, ctx) : undefined
+    out.push({ name, source, entry, problem: pending ? undefined : problem, pending, copy })
   }
   for (const entry of r.entries) for (const name of entry.secrets) choose(name, 'config', entry)
   for (const info of r.discovered) choose(info.name, 'discovery', undefined)
   return out
+}
+
+const NOT_WATCHED: DistributionView = { observe: () => 'unknown' }
+
+/** The copy's state when some entry distributes `name` into this namespace (without a cluster view: unknown). */
+function copyOf (name: string, ctx: RequestContext): CopyStatus | undefined {
+  const { distribution } = ctx.config
+  if (!distribution.byName.has(name)) return undefined
+  return copyStatus(distribution, ctx.cluster?.distribution ?? NOT_WATCHED, ctx.namespace, ctx.policy.labels, name)
 }
 
 function problemOf (name: string, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): SecretProblem | undefined {
@@ -97,6 +110,16 @@ export function warnProblem (choice: SecretChoice, ctx: RequestContext, mountabl
       ctx.warnings.add('secret-not-mountable', `pullguard: ${secret} not added: service account "${mountable?.account ?? ''}" does not list it`)
       break
   }
+}
+
+/**
+ * Warning for a distributed Secret whose name is taken in the namespace by a
+ * Secret pullguard does not manage: it is never overwritten, so the pod gets
+ * whatever that Secret holds (the controller logs and counts it too).
+ */
+export function warnUnmanaged (choice: SecretChoice, ctx: RequestContext): void {
+  if (choice.copy?.state !== 'unmanaged') return
+  ctx.warnings.add('secret-unmanaged', `pullguard: Secret "${choice.name}" in "${ctx.namespace}" is not pullguard's copy; it is left as it is`)
 }
 
 /** Warning for a Secret a running pod would need but cannot get (imagePullSecrets is immutable). */

@@ -16,6 +16,7 @@ export const WARNING_REASONS = [
   'secret-pending',
   'secret-malformed',
   'secret-not-mountable',
+  'secret-unmanaged',
   'secret-lacking-on-running-pod',
   'namespace-unknown',
   'bad-label',

@@ -3,6 +3,7 @@
  * mode informers keep it current; the admission hot path only reads it, so it
  * never waits on the API server.
  */
+import type { DistributionView } from '../distribution/plan.js'
 import type { CredentialKey } from '../registry/credential-key.js'
 
 export const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson'
@@ -45,4 +46,6 @@ export interface ClusterView {
   serviceAccount (namespace: string, name: string): ServiceAccountInfo | undefined
   /** Usable pull Secrets of any namespace whose keys match the image (coverage for alwaysPull: private). */
   covering (imageName: string): readonly PullSecretInfo[]
+  /** Secret distribution's watches (src/kube/secret-watches.ts); absent when distribution is off. */
+  readonly distribution?: DistributionView | undefined
 }

@@ -7,10 +7,11 @@
 import { createReferenceParser, type ReferenceParser } from '../image/reference-cache.js'
 import { parseCredentialKey, type CredentialKey } from '../registry/credential-key.js'
 import { Keyring } from '../registry/keyring.js'
+import { compileDistribution, parseSecretRef, type Distribution, type RawDistributed } from './distribution.js'
 import { compileLabelSelector, type LabelMatcher, type Labels } from './label-selector.js'
 import { compileNamespacePattern, secretNameProblem, type NamespaceMatcher } from './names.js'
 import { configError, echo, readConfigText } from './parse.js'
-import type { AlwaysPullMode, MissingSecretsMode, RawConfig } from './schema.js'
+import type { AlwaysPullMode, MissingSecretsMode, RawConfig, RawSecret } from './schema.js'
 
 export interface RegistryEntry {
   /** Position in `registries`, for messages and bounded metric labels. */
@@ -18,6 +19,7 @@ export interface RegistryEntry {
   /** The `match` key as written. */
   readonly match: string
   readonly key: CredentialKey
+  /** The Secret names, distributed ones included. */
   readonly secrets: readonly string[]
   /** Undefined: every namespace (unless a namespaceSelector is set). */
   readonly namespaces: readonly string[] | undefined
@@ -51,6 +53,8 @@ export interface Config {
   readonly missingSecrets: MissingSecretsMode
   /** Also record what was done in the pod annotation pullguard.dev/mutation. */
   readonly annotatePods: boolean
+  /** The Secrets given with `from`, whose copies pullguard keeps (config/distribution.ts). */
+  readonly distribution: Distribution
 }
 
 export interface ConfigOptions {
@@ -58,6 +62,12 @@ export interface ConfigOptions {
   readonly origin: string
   /** POD_NAMESPACE: pullguard never mutates its own namespace, so it cannot lock itself out. */
   readonly selfNamespace?: string | undefined
+  /**
+   * Whether this pullguard distributes Secrets (PULLGUARD_DISTRIBUTE_SECRETS):
+   * false makes every `from` an error, since nothing would keep the copies;
+   * undefined (the preview CLI, tests) does not check.
+   */
+  readonly distribution?: boolean | undefined
 }
 
 export function loadConfig (text: string, options: ConfigOptions): Config {
@@ -72,15 +82,13 @@ export function loadConfig (text: string, options: ConfigOptions): Config {
  */
 export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaProblems: readonly string[] = []): Config {
   const problems: string[] = [...schemaProblems]
+  const distributed: RawDistributed[] = []
   const registries = (raw.registries ?? []).map((entry, index): RegistryEntry | undefined => {
     const at = `registries[${index}]`
     // Absent only when the schema has already reported it.
     const parsed = typeof entry.match === 'string' ? parseCredentialKey(entry.match) : undefined
     if (parsed?.ok === false) problems.push(`${at}.match: credential key ${echo(entry.match, 'credentialKey')} ${parsed.reason}`)
-    ;(entry.secrets ?? []).forEach((name, i) => {
-      const problem = secretNameProblem(name)
-      if (problem !== undefined) problems.push(`${at}.secrets[${i}]: ${echo(name, 'secretName')} ${problem}`)
-    })
+    const names = secretNames(entry.secrets ?? [], index, options, problems, distributed)
     const byName = compilePatterns(entry.namespaces, `${at}.namespaces`, problems)
     const bySelector = entry.namespaceSelector === undefined
       ? undefined
@@ -90,7 +98,7 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
       index,
       match: entry.match,
       key: parsed.key,
-      secrets: Object.freeze([...new Set(entry.secrets)]),
+      secrets: Object.freeze([...new Set(names)]),
       namespaces: entry.namespaces === undefined ? undefined : Object.freeze([...entry.namespaces]),
       hasNamespaceSelector: bySelector !== undefined,
       allows: combine(byName, bySelector),
@@ -102,10 +110,12 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
     return problem === undefined
   })
   const isConfiguredExcluded = compilePatterns(raw.excludeNamespaces ?? [], 'excludeNamespaces', problems) ?? noNamespace
+  const self = options.selfNamespace
+  const isExcluded = (namespace: string): boolean => namespace === self || isConfiguredExcluded(namespace)
+  const distribution = compileDistribution(distributed, registries, isExcluded, raw.onSourceDeleted ?? 'keep', problems)
   if (problems.length > 0) throw configError(options.origin, problems)
 
   const excluded = [...(raw.excludeNamespaces ?? [])]
-  const self = options.selfNamespace
   if (self !== undefined && self !== '' && !excluded.includes(self)) excluded.push(self)
   const entries = registries.filter((e): e is RegistryEntry => e !== undefined)
   return Object.freeze({
@@ -113,13 +123,40 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
     keyring: new Keyring(entries.map((value) => ({ key: value.key, value }))),
     alwaysPull: raw.alwaysPull ?? 'off',
     excludeNamespaces: Object.freeze(excluded),
-    isExcluded: (namespace: string) => namespace === self || isConfiguredExcluded(namespace),
+    isExcluded,
     discoverSecrets: raw.discoverSecrets ?? false,
     parseImage: createReferenceParser(),
     publicImages: Object.freeze(publicImages),
     missingSecrets: raw.missingSecrets ?? 'inject',
     annotatePods: raw.annotatePods ?? false,
+    distribution,
   })
+}
+
+/**
+ * The names of an entry's Secrets; `{name, from}` items also go to
+ * `distributed`. Items the schema rejected are holes or lack a name.
+ */
+function secretNames (items: readonly RawSecret[], entry: number, options: ConfigOptions, problems: string[], distributed: RawDistributed[]): string[] {
+  const names: string[] = []
+  items.forEach((item, i) => {
+    const at = `registries[${entry}].secrets[${i}]`
+    const name = typeof item === 'string' ? item : item?.name
+    if (typeof name !== 'string') return
+    const problem = secretNameProblem(name)
+    if (problem !== undefined) problems.push(`${typeof item === 'string' ? at : `${at}.name`}: ${echo(name, 'secretName')} ${problem}`)
+    else names.push(name)
+    if (typeof item === 'string' || typeof item.from !== 'string') return
+    if (options.distribution === false) {
+      problems.push(`${at}.from: secret distribution is off: it needs cluster mode and PULLGUARD_DISTRIBUTE_SECRETS=true ` +
+        '(the kustomize component manifests/components/secret-distribution)')
+      return
+    }
+    const from = parseSecretRef(item.from)
+    if (typeof from === 'string') problems.push(`${at}.from: ${echo(item.from, 'secretRef')} ${from}`)
+    else if (problem === undefined) distributed.push({ name, from, at, entry })
+  })
+  return names
 }
 
 // A prefix of a normalised image name, as the runtime writes it: a registry

@@ -11,7 +11,7 @@
  * instead: its length and the character classes that ruled the quote out.
  */
 
-export type ValueKind = 'secretName' | 'namespace' | 'imagePrefix' | 'credentialKey' | 'word' | 'label' | 'key'
+export type ValueKind = 'secretName' | 'secretRef' | 'namespace' | 'imagePrefix' | 'credentialKey' | 'word' | 'label' | 'key'
 
 const MAX_ECHO_LENGTH = 32
 const MAX_RUN = 16
@@ -27,6 +27,8 @@ interface Expected {
 const EXPECTED: Readonly<Record<ValueKind, Expected>> = {
   // DNS-1123 subdomain characters (config/names.ts).
   secretName: { char: /[a-z0-9.-]/, shape: /^[a-z0-9.-]+$/, form: 'a Secret name' },
+  // namespace/name of a Secret.
+  secretRef: { char: /[a-z0-9./-]/, shape: /^[a-z0-9.-]+(\/[a-z0-9.-]*)*$/, form: 'namespace/name' },
   // DNS-1123 label characters and Go glob syntax.
   namespace: { char: /[a-z0-9\-*?[\]^]/, shape: /^[a-z0-9\-*?[\]^]+$/, form: 'a namespace name or glob' },
   imagePrefix: { char: /[a-z0-9.:/_-]/, shape: /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._/-]*)?$/, form: 'host[:port]/path' },

@@ -18,7 +18,8 @@ import { configSchema, type RawConfig } from './schema.js'
 
 export { echo } from './echo.js'
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true })
+// allowUnionTypes: a registries[].secrets item is a name or an object.
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true })
 const validate = ajv.compile<RawConfig>(configSchema)
 /** Every property name the schema defines: written in paths as they are. */
 const SCHEMA_KEYS: ReadonlySet<string> = new Set(propertyNames(configSchema))
@@ -105,7 +106,9 @@ function kindAt (pointer: string): ValueKind {
   if (parts.at(-2) === 'matchLabels') return 'label'
   switch (parts.at(-1)) {
     case 'match': return 'credentialKey'
-    case 'secrets': return 'secretName'
+    case 'secrets':
+    case 'name': return 'secretName'
+    case 'from': return 'secretRef'
     case 'namespaces':
     case 'excludeNamespaces': return 'namespace'
     case 'publicImages': return 'imagePrefix'
@@ -128,7 +131,7 @@ function describeSchemaError (e: ErrorObject, root: unknown): string {
     case 'enum':
       return `${at}: ${echo(value, 'word')} is not one of ${(e.params.allowedValues as string[]).join(', ')}`
     case 'type':
-      return `${at}: must be ${String(e.params.type)}, got ${echo(value, kindAt(e.instancePath))}`
+      return `${at}: must be ${[e.params.type].flat().join(' or ')}, got ${echo(value, kindAt(e.instancePath))}`
     case 'minLength':
       return `${at}: must not be empty`
     case 'minItems':

@@ -35,6 +35,8 @@ const DEFAULT_CONFIRM_MS = 1000
 export interface ConfigReloaderOptions {
   readonly file: string
   readonly selfNamespace?: string | undefined
+  /** Whether Secrets are distributed (ConfigOptions.distribution): a config with `from` is rejected when not. */
+  readonly distribution?: boolean | undefined
   /** The config loaded from `file` at start-up. */
   readonly initial: Config
   readonly log: Logger
@@ -83,7 +85,7 @@ export function createConfigReloader (options: ConfigReloaderOptions): ConfigRel
     const text = contents.get(options.file) ?? ''
     let next: Config
     try {
-      next = loadConfig(text, { origin: options.file, selfNamespace: options.selfNamespace })
+      next = loadConfig(text, { origin: options.file, selfNamespace: options.selfNamespace, distribution: options.distribution })
     } catch (err) {
       if (await changedSince(text)) {
         log.debug('config file changed while it was being read; reading it again')

@@ -26,7 +26,7 @@ t.test('every problem at once: the schema\'s and the semantic checks\' together'
   ].join('\n'))
   const lines = message.split('\n').slice(1)
   t.same(lines, [
-    '  - excludeNamespace: unknown key (allowed here: registries, alwaysPull, excludeNamespaces, discoverSecrets, publicImages, missingSecrets, annotatePods)',
+    '  - excludeNamespace: unknown key (allowed here: registries, alwaysPull, excludeNamespaces, discoverSecrets, publicImages, missingSecrets, annotatePods, onSourceDeleted)',
     '  - registries[1].secrets: must be array, got "ghcr-pull"',
     '  - alwaysPull: "sometimes" is not one of off, all, private',
     '  - registries[0].match: credential key "reg.example.com:*" has a wildcard in the port "*": wildcards are only supported in host labels',

@@ -44,7 +44,7 @@ interface Setup {
   reloads: (result: string) => Promise<number | undefined>
 }
 
-async function setup (t: Test, options: { fsWatch?: boolean, pollMs?: number } = {}): Promise<Setup> {
+async function setup (t: Test, options: { fsWatch?: boolean, pollMs?: number, distribution?: boolean } = {}): Promise<Setup> {
   const writer = new AtomicWriter(t.testdir())
   await writer.write({ 'config.yaml': V1 })
   const file = writer.path('config.yaml')
@@ -53,6 +53,7 @@ async function setup (t: Test, options: { fsWatch?: boolean, pollMs?: number } =
   const reloader = createConfigReloader({
     file,
     selfNamespace: 'pullguard',
+    distribution: options.distribution,
     initial: loadConfig(V1, { origin: file, selfNamespace: 'pullguard' }),
     log: createLogger({ level: 'debug', destination: logs }),
     metrics,
@@ -81,6 +82,20 @@ t.test('a valid new config is swapped in', async (t) => {
   t.equal(await reloads('success'), 1)
   t.equal(await reloads('failure'), 0)
   t.match(logs.records().find((r) => r.msg === 'config reloaded'), { level: 30, registries: 2, alwaysPull: 'all' })
+})
+
+t.test('a config distributing Secrets is rejected on a pullguard that does not distribute, taken on one that does', async (t) => {
+  const distributing = `${V1.replace('secrets: [ghcr-acme]', 'secrets: [{name: ghcr-acme, from: pullguard/ghcr-acme}]')}`
+  const off = await setup(t, { distribution: false })
+  const good = off.reloader.current()
+  await off.writer.write({ 'config.yaml': distributing })
+  await waitFor(() => off.reloader.lastError() !== undefined)
+  t.equal(off.reloader.current(), good, 'the last good config keeps serving')
+  t.match(off.reloader.lastError(), /registries\[0\]\.secrets\[0\]\.from: secret distribution is off/)
+  const on = await setup(t, { distribution: true })
+  await on.writer.write({ 'config.yaml': distributing })
+  await waitFor(() => on.reloader.current().distribution.secrets.length === 1)
+  t.equal(on.reloader.lastError(), undefined)
 })
 
 t.test('polling alone picks the change up', async (t) => {
