@@ -12,12 +12,12 @@
  */
 import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, findKubectl, KUBECTL_MISSING, kustomize, one, validateObject, type KObject } from './k8s.js'
+import { composedOverlay, describe, findKubectl, KUBECTL_MISSING, kustomize, one, validateObject, type KObject } from './k8s.js'
 import {
   findPromtool, groupingLabels, LABEL_VALUES, literalAlternatives, PROMTOOL_MISSING, registered, selectors, TARGET_LABELS,
 } from './promql.js'
@@ -80,21 +80,6 @@ function substituted (expr: string): string {
     if (value === undefined) throw new Error(`unknown variable ${all} in ${expr}`)
     return value
   })
-}
-
-async function composed (tmp: string, name: string, components: string[]): Promise<string> {
-  const dir = join(tmp, name)
-  await mkdir(dir)
-  const rel = (p: string): string => relative(dir, join(MANIFESTS, p))
-  await writeFile(join(dir, 'kustomization.yaml'), [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    `resources: [${rel('base')}]`,
-    'components:',
-    ...components.map((c) => `  - ${rel(join('components', c))}`),
-    '',
-  ].join('\n'))
-  return dir
 }
 
 const text = await readFile(join(COMPONENT, FILE), 'utf8')
@@ -198,8 +183,8 @@ async function component (t: Test, kubectl: string): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'pullguard-grafana-'))
   t.teardown(() => rm(tmp, { recursive: true, force: true }))
   const base = await kustomize(kubectl, join(MANIFESTS, 'base'))
-  const withDashboard = await kustomize(kubectl, await composed(tmp, 'base-dashboard', ['grafana-dashboard']))
-  const everything = await kustomize(kubectl, await composed(tmp, 'all', ['validating-webhook', 'monitoring', 'grafana-dashboard']))
+  const withDashboard = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'base-dashboard', ['grafana-dashboard']))
+  const everything = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'all', ['validating-webhook', 'monitoring', 'grafana-dashboard']))
 
   t.test('it adds one ConfigMap, labelled for the sidecar, with the file as it is', async (t) => {
     const added = withDashboard.filter((o) => !base.some((b) => describe(b) === describe(o)))

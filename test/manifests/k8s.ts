@@ -14,7 +14,8 @@
  */
 import { execFile } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { delimiter, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import * as clientNode from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
@@ -42,6 +43,25 @@ export function findKubectl (env: NodeJS.ProcessEnv = process.env, wellKnown: re
     }
   }
   return undefined
+}
+
+/**
+ * A kustomization in `tmp/name` composing the base of `manifests` with some
+ * of its components, as an operator's own overlay would; returns its folder.
+ */
+export async function composedOverlay (manifests: string, tmp: string, name: string, components: readonly string[]): Promise<string> {
+  const dir = join(tmp, name)
+  await mkdir(dir)
+  const rel = (p: string): string => relative(dir, join(manifests, p))
+  await writeFile(join(dir, 'kustomization.yaml'), [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `resources: [${rel('base')}]`,
+    'components:',
+    ...components.map((c) => `  - ${rel(join('components', c))}`),
+    '',
+  ].join('\n'))
+  return dir
 }
 
 /** `kubectl kustomize DIR`, parsed into objects (empty documents dropped). */

@@ -12,12 +12,12 @@
  */
 import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, findKubectl, KUBECTL_MISSING, kustomize, one, type KObject } from './k8s.js'
+import { composedOverlay, describe, findKubectl, KUBECTL_MISSING, kustomize, one, type KObject } from './k8s.js'
 import {
   findPromtool, groupingLabels, LABEL_VALUES, literalAlternatives, POD_MONITOR_TARGET_LABELS, PROMTOOL_MISSING, registered,
   selectors, TARGET_LABELS,
@@ -63,21 +63,6 @@ function anchor (heading: string): string {
   return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')
 }
 
-async function composed (tmp: string, name: string, components: string[]): Promise<string> {
-  const dir = join(tmp, name)
-  await mkdir(dir)
-  const rel = (p: string): string => relative(dir, join(MANIFESTS, p))
-  await writeFile(join(dir, 'kustomization.yaml'), [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    `resources: [${rel('base')}]`,
-    'components:',
-    ...components.map((c) => `  - ${rel(join('components', c))}`),
-    '',
-  ].join('\n'))
-  return dir
-}
-
 const kubectl = findKubectl()
 if (kubectl === undefined) {
   t.fail(KUBECTL_MISSING)
@@ -89,8 +74,8 @@ async function run (t: Test, kubectl: string): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'pullguard-monitoring-'))
   t.teardown(() => rm(tmp, { recursive: true, force: true }))
   const base = await kustomize(kubectl, join(MANIFESTS, 'base'))
-  const withMonitoring = await kustomize(kubectl, await composed(tmp, 'base-monitoring', ['monitoring']))
-  const withValidating = await kustomize(kubectl, await composed(tmp, 'validating-monitoring', ['validating-webhook', 'monitoring']))
+  const withMonitoring = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'base-monitoring', ['monitoring']))
+  const withValidating = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'validating-monitoring', ['validating-webhook', 'monitoring']))
   const rule = one(withMonitoring, 'PrometheusRule', 'pullguard')
   const rules = (rule.spec?.groups as KObject[] | undefined ?? []).flatMap((g) => (g.rules ?? []) as KObject[])
   const alerts = rules.filter((r) => r.alert !== undefined)

@@ -9,34 +9,19 @@
  * pullguard reads.
  */
 import t, { type Test } from 'tap'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../src/config/compile.js'
 import { DISTRIBUTION_LEASE } from '../../src/kube/secret-distributor.js'
 import { readSettings } from '../../src/settings.js'
-import { describe, findKubectl, KUBECTL_MISSING, kustomize, one, validateObject, type KObject } from './k8s.js'
+import { composedOverlay, describe, findKubectl, KUBECTL_MISSING, kustomize, one, validateObject, type KObject } from './k8s.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MANIFESTS = join(ROOT, 'manifests')
 const NS = 'pullguard'
 const SUBJECTS = [{ kind: 'ServiceAccount', name: 'pullguard', namespace: NS }]
-
-async function composed (tmp: string, name: string, components: string[]): Promise<string> {
-  const dir = join(tmp, name)
-  await mkdir(dir)
-  const rel = (p: string): string => relative(dir, join(MANIFESTS, p))
-  await writeFile(join(dir, 'kustomization.yaml'), [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    `resources: [${rel('base')}]`,
-    'components:',
-    ...components.map((c) => `  - ${rel(join('components', c))}`),
-    '',
-  ].join('\n'))
-  return dir
-}
 
 const key = (o: KObject): string => `${describe(o)}`
 const container = (objects: KObject[]): KObject => (one(objects, 'Deployment', 'pullguard').spec.template.spec.containers as KObject[]).find((c) => c.name === 'pullguard') as KObject
@@ -59,9 +44,9 @@ async function run (t: Test, kubectl: string): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'pullguard-distribution-'))
   t.teardown(() => rm(tmp, { recursive: true, force: true }))
   const base = await kustomize(kubectl, join(MANIFESTS, 'base'))
-  const withDistribution = await kustomize(kubectl, await composed(tmp, 'base-distribution', ['secret-distribution']))
+  const withDistribution = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'base-distribution', ['secret-distribution']))
   const certManager = await kustomize(kubectl, join(MANIFESTS, 'overlays', 'cert-manager'))
-  const certManagerWith = await kustomize(kubectl, await composed(tmp, 'cert-manager-distribution', ['tls-from-secret', 'cert-manager', 'secret-distribution']))
+  const certManagerWith = await kustomize(kubectl, await composedOverlay(MANIFESTS, tmp, 'cert-manager-distribution', ['tls-from-secret', 'cert-manager', 'secret-distribution']))
 
   t.test('it adds exactly four RBAC objects', async (t) => {
     const before = new Set(base.map(key))
