@@ -10,7 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { buildApp, buildHealthApp } from './app.js'
 import { isEntryPoint } from './cli/entry.js'
-import { versionLine } from './cli/version.js'
+import { pullguardVersion, versionLine } from './cli/version.js'
 import { ClusterStore } from './cluster/store.js'
 import { loadConfig } from './config/compile.js'
 import { withDistribution } from './distribution/view.js'
@@ -33,8 +33,6 @@ import type { TlsPair } from './tls/server-options.js'
 import { STRICT_PARSER_WARNING, strictCertificateProblems } from './tls/strict-der.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))
-// package.json sits next to dist/ in a clone and in the image (Dockerfile).
-const PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url))
 
 /** `pullguard serve` (and `node dist/main.js`, `npm start`): argv without the node and script prefix. */
 export async function runServer (argv: readonly string[]): Promise<void> {
@@ -58,7 +56,7 @@ export async function runServer (argv: readonly string[]): Promise<void> {
 }
 
 async function serve (settings: Settings, log: Logger): Promise<void> {
-  const metrics = createMetrics({ build: { version: await packageVersion() } })
+  const metrics = createMetrics({ build: { version: pullguardVersion() } })
   const lifecycle = new Lifecycle()
 
   const config = loadConfig(await readText(settings.configFile, 'config file'), {
@@ -211,15 +209,6 @@ function trackServedCertificate (
 
 function notAfterOf (pem: string | Buffer): Date | undefined {
   try { return new Date(Date.parse(new X509Certificate(pem).validTo)) } catch { return undefined }
-}
-
-async function packageVersion (): Promise<string> {
-  try {
-    const version = (JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown }).version
-    return typeof version === 'string' ? version : 'unknown'
-  } catch {
-    return 'unknown'
-  }
 }
 
 async function certificateFiles (settings: Settings, log: Logger): Promise<{ certFile: string, keyFile: string, caFile?: string | undefined }> {

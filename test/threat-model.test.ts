@@ -131,7 +131,9 @@ async function up (t: Test, server: RunningServer, path: Path, covered: boolean,
   t.equal(validated.json.response.allowed, true, `${label}: the patched pod passes /validate`)
 }
 
-function down (t: Test, policies: { all: KObject, private: KObject, bindingAll: KObject, bindingPrivate: KObject }, path: Path, mode: AlwaysPullMode, covered: boolean, label: string): void {
+interface Policies { all: KObject, private: KObject, bindingAll: KObject, bindingPrivate: KObject }
+
+function down (t: Test, policies: Policies, path: Path, mode: AlwaysPullMode, covered: boolean, label: string): void {
   // How the platform team states the mode: the config default, except `all`
   // (the static policy reads the namespace label only, and is what the README
   // tells operators to use for it).
@@ -147,18 +149,23 @@ function down (t: Test, policies: { all: KObject, private: KObject, bindingAll: 
   t.equal(refusals.length > 0, covered, `${label}: ${covered ? 'refused' : 'admitted'} by the API server${refusals.length > 0 ? ` (${refusals[0]?.slice(0, 80)}…)` : ''}`)
 }
 
+/** The two ValidatingAdmissionPolicies and their bindings, as manifests/base renders them. */
+async function shippedPolicies (kubectl: string): Promise<Policies> {
+  const base = await kustomize(kubectl, fileURLToPath(new URL('../manifests/base/', import.meta.url)))
+  return {
+    all: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull'),
+    private: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull-private'),
+    bindingAll: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull'),
+    bindingPrivate: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull-private'),
+  }
+}
+
 const kubectl = findKubectl()
 if (kubectl === undefined) {
   t.fail(KUBECTL_MISSING)
 } else {
   t.test('every path × every mode, pullguard up and down', async (t) => {
-    const base = await kustomize(kubectl, fileURLToPath(new URL('../manifests/base/', import.meta.url)))
-    const policies = {
-      all: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull'),
-      private: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull-private'),
-      bindingAll: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull'),
-      bindingPrivate: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull-private'),
-    }
+    const policies = await shippedPolicies(kubectl)
     for (const mode of MODES) {
       const server = await startServer(configFor(mode))
       try {
@@ -174,13 +181,7 @@ if (kubectl === undefined) {
   })
 
   t.test('a public image is left alone in private mode, up and down', async (t) => {
-    const base = await kustomize(kubectl, fileURLToPath(new URL('../manifests/base/', import.meta.url)))
-    const policies = {
-      all: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull'),
-      private: one(base, 'ValidatingAdmissionPolicy', 'pullguard-always-pull-private'),
-      bindingAll: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull'),
-      bindingPrivate: one(base, 'ValidatingAdmissionPolicyBinding', 'pullguard-always-pull-private'),
-    }
+    const policies = await shippedPolicies(kubectl)
     const server = await startServer(configFor('private'))
     t.teardown(() => server.close())
     const path: Path = { name: 'CREATE nginx', request: { operation: 'CREATE', object: podOf({ containers: [container('app', 'nginx:1.27')] }) }, policyOf: (p) => p.spec.containers[0].imagePullPolicy }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs'
 
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url)
 
-function pullguardVersion (): string {
+/** package.json's version, or 'unknown'; also pullguard_build_info's version label. */
+export function pullguardVersion (): string {
   try {
     const version = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version?: unknown }).version
     return typeof version === 'string' ? version : 'unknown'

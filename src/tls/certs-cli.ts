@@ -5,9 +5,6 @@
  * Service and prints the caBundle value for the webhook configuration.
  * Exit codes: 0 done, 1 could not write the files, 2 bad command line.
  */
-import { realpathSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
   CertificateOptionsError,
@@ -18,6 +15,7 @@ import {
   validateNamespace,
   validateServiceName
 } from './certs.js'
+import { isEntryPoint } from '../cli/entry.js'
 import { writeCertificateFiles } from './dev-certs.js'
 
 export const USAGE = `usage: npm run certs -- --service NAME --namespace NS [options]
@@ -163,20 +161,7 @@ function parseCommandLine (argv: string[]): CliOptions | 'help' {
   }
 }
 
-/** True when this module is the script node was started with. */
-function isEntryPoint (): boolean {
-  const script = process.argv[1]
-  if (script === undefined) return false
-  let path = resolve(script)
-  try {
-    path = realpathSync(path)
-  } catch {
-    // Keep the unresolved path; a mismatch just means "not the entry point".
-  }
-  return import.meta.url === pathToFileURL(path).href
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2), process).then(
     (code) => { process.exitCode = code },
     (err: unknown) => {
