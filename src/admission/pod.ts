@@ -44,10 +44,20 @@ export function asPod (value: unknown, which: string): Pod {
     if (!Array.isArray(items)) return fail(`spec.${list} is not a list`)
     items.forEach((item, i) => { if (!isObject(item)) fail(`spec.${list}[${i}] is not an object`) })
   }
-  const name = typeof metadata.name === 'string' && metadata.name !== ''
-    ? metadata.name
-    : (typeof metadata.generateName === 'string' ? metadata.generateName : '')
-  return { raw: value, spec, annotations, name }
+  return { raw: value, spec, annotations, name: nameOrGenerateName(value) ?? '' }
+}
+
+/**
+ * metadata.name, else metadata.generateName: pods a controller creates can
+ * reach the webhook with generateName alone (the API server derives the name
+ * from it, apiserver pkg/registry/rest/create.go BeforeCreate). Undefined
+ * when neither is a non-empty string; `value` may be any object (the
+ * preview names workloads with it too).
+ */
+export function nameOrGenerateName (value: unknown): string | undefined {
+  const metadata = isObject(value) && isObject(value.metadata) ? value.metadata : {}
+  if (typeof metadata.name === 'string' && metadata.name !== '') return metadata.name
+  return typeof metadata.generateName === 'string' && metadata.generateName !== '' ? metadata.generateName : undefined
 }
 
 export function listOf (spec: JsonObject, list: string): readonly JsonObject[] {

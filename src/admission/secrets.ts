@@ -23,12 +23,12 @@ export interface SecretChoice {
   readonly copy: CopyStatus | undefined
 }
 
-// plugin/pkg/admission/serviceaccount: with this annotation "true", the API
-// server rejects a pod whose imagePullSecrets are not listed on its
-// ServiceAccount, so injecting one would block the pod.
-export const ENFORCE_MOUNTABLE_ANNOTATION = 'kubernetes.io/enforce-mountable-secrets'
-
-/** The Secret names the pod's ServiceAccount allows, when it enforces mountable secrets. */
+/**
+ * The Secret names the pod's ServiceAccount allows, when it enforces
+ * mountable secrets (ENFORCE_MOUNTABLE_ANNOTATION, cluster/types.ts): the
+ * ServiceAccount admission plugin then rejects a pod whose imagePullSecrets
+ * the account does not list, so injecting any other would block the pod.
+ */
 export function mountableSecrets (spec: JsonObject, ctx: RequestContext): { account: string, names: ReadonlySet<string> } | undefined {
   if (ctx.cluster === undefined) return undefined
   const account = serviceAccountName(spec)

@@ -11,6 +11,7 @@
  * here with a message that quotes the key.
  */
 import { compileGoGlob, GlobSyntaxError, hasGlobMeta, type GlobMatcher } from './go-glob.js'
+import { truncate } from '../text/truncate.js'
 
 export interface CredentialKey {
   /** The key as configured. */
@@ -294,8 +295,7 @@ export function isDefaultRegistryMatch (imageName: string): boolean {
 }
 
 function quote (s: string): string {
-  const text = JSON.stringify(s)
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+  return truncate(JSON.stringify(s), 200)
 }
 
 /**
