@@ -6,11 +6,11 @@
  */
 import { PullguardError } from '../errors.js'
 import { pointer } from '../text/json-pointer.js'
-import { CONTAINER_LISTS, isObject, listOf, type ContainerList, type JsonObject } from './pod.js'
+import { CONTAINER_LISTS, isObject, listOf, type ImageList, type JsonObject } from './pod.js'
 import { truncate } from '../text/truncate.js'
 
 export interface ImageSite {
-  readonly list: ContainerList | 'volumes'
+  readonly list: ImageList
   readonly index: number
   /** Field path as the API server writes it: `spec.containers[0]`, `spec.volumes[2].image`. */
   readonly field: string

@@ -10,7 +10,13 @@ export type JsonObject = Record<string, unknown>
 
 /** The container lists of a PodSpec, in the order the in-tree visitor walks them (pkg/api/pod VisitContainersWithPath). */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const
-export type ContainerList = typeof CONTAINER_LISTS[number]
+/**
+ * The PodSpec lists that hold images: the container lists and volumes (a
+ * volume's `image.reference`, KEP-4639). The owner of this vocabulary, also
+ * the `field` label of pullguard_pull_policies_forced_total.
+ */
+export const IMAGE_LISTS = [...CONTAINER_LISTS, 'volumes'] as const
+export type ImageList = typeof IMAGE_LISTS[number]
 
 export interface Pod {
   readonly raw: JsonObject
@@ -38,7 +44,7 @@ export function asPod (value: unknown, which: string): Pod {
   const spec = value.spec
   if (!isObject(spec)) return fail('spec is missing or not an object')
   if (!Array.isArray(spec.containers)) return fail('spec.containers is missing or not a list')
-  for (const list of [...CONTAINER_LISTS, 'volumes', 'imagePullSecrets']) {
+  for (const list of [...IMAGE_LISTS, 'imagePullSecrets']) {
     const items = spec[list]
     if (items === undefined || items === null) continue
     if (!Array.isArray(items)) return fail(`spec.${list} is not a list`)

@@ -6,6 +6,7 @@
 import type { RegistryEntry } from '../config/compile.js'
 import { copyStatus, type CopyStatus, type DistributionView } from '../distribution/plan.js'
 import { describeSite } from './image-sites.js'
+import type { SecretSource } from './outcome.js'
 import type { JsonObject } from './pod.js'
 import type { RequestContext, Resolution } from './resolve.js'
 
@@ -13,7 +14,7 @@ export type SecretProblem = 'missing' | 'malformed' | 'not-mountable'
 
 export interface SecretChoice {
   readonly name: string
-  readonly source: 'config' | 'discovery'
+  readonly source: SecretSource
   readonly entry: RegistryEntry | undefined
   /** Set when the Secret must not be injected. */
   readonly problem: SecretProblem | undefined
