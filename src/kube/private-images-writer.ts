@@ -37,6 +37,7 @@ import type { Logger } from 'pino'
 import type { ClusterStore } from '../cluster/store.js'
 import type { Config } from '../config/compile.js'
 import type { AlwaysPullMode } from '../config/schema.js'
+import { PullguardError } from '../errors.js'
 import type { CredentialKey } from '../registry/credential-key.js'
 import {
   DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type PatternLimits, type PatternPrecision,
@@ -147,7 +148,13 @@ export function privateImagesParams (inputs: PrivateImagesInputs, ownNamespace: 
 
 interface Content { readonly data: Readonly<Record<string, string>>, readonly precision: PatternPrecision }
 
-class WriterError extends Error {}
+/** A failed write of the ConfigMap, worded for the operator from safe parts only (apiErrorOf). */
+class WriterError extends PullguardError {
+  constructor (message: string) {
+    super('PG_PRIVATE_IMAGES_WRITE_FAILED', message)
+    this.name = 'WriterError'
+  }
+}
 
 export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): PrivateImagesWriter {
   const name = options.name ?? PRIVATE_IMAGES_NAME

@@ -38,6 +38,7 @@ import type { Logger } from 'pino'
 import type { NamespaceInfo } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
 import type { Distribution } from '../config/distribution.js'
+import { PullguardError } from '../errors.js'
 import type { ObservedSecret } from '../distribution/copy.js'
 import { planDistribution, type CopyAction, type CopyState, type DistributionPlan, type DistributionView } from '../distribution/plan.js'
 import { leaseFailure, ProblemLog } from './distribution-problems.js'
@@ -106,7 +107,13 @@ export interface SecretDistributor {
   stop (): Promise<void>
 }
 
-class RoundError extends Error {}
+/** A failure that ends a round, worded for the operator (status() and one log line). */
+class RoundError extends PullguardError {
+  constructor (message: string) {
+    super('PG_DISTRIBUTION_ROUND_FAILED', message)
+    this.name = 'RoundError'
+  }
+}
 
 export function startSecretDistributor (options: SecretDistributorOptions): SecretDistributor {
   const t = { ...DEFAULTS, ...options.timings }

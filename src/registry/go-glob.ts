@@ -18,13 +18,14 @@
  * pattern is an error whatever the name, so it is reported here, at compile
  * time, as a GlobSyntaxError.
  */
+import { PullguardError } from '../errors.js'
 
-export class GlobSyntaxError extends Error {
+export class GlobSyntaxError extends PullguardError {
   readonly pattern: string
   readonly reason: string
 
   constructor (pattern: string, reason: string) {
-    super(`malformed glob ${JSON.stringify(pattern)}: ${reason}`)
+    super('PG_GLOB_SYNTAX', `malformed glob ${JSON.stringify(pattern)}: ${reason}`)
     this.name = 'GlobSyntaxError'
     this.pattern = pattern
     this.reason = reason
