@@ -30,6 +30,13 @@
  * missing or not a pull Secret, a Secret of a copy's name that pullguard does
  * not manage, two sources for one name in a namespace, RBAC refusing.
  * Logs name Secrets and entries, never data or hashes.
+ *
+ * Over 300 lines, one closure on purpose: a round's steps (the Lease, the
+ * plan, the paced writes, the search for orphaned copies) share the leader
+ * state, the backoff and the counters status() reports, and read in the
+ * order they run. Every part that stands alone lives beside it:
+ * distribution/plan.ts, secret-copies.ts, secret-watches.ts,
+ * write-pacing.ts, distribution-problems.ts, leader-lease.ts.
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'

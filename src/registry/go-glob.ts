@@ -17,6 +17,11 @@
  * in the middle of a multi-byte character). Like current Go, a malformed
  * pattern is an error whatever the name, so it is reported here, at compile
  * time, as a GlobSyntaxError.
+ *
+ * Over 300 lines, one file on purpose: a faithful port of Go's
+ * path/filepath/match.go (scanChunk, matchChunk, getEsc) and of
+ * utf8.DecodeRune, which reads best beside the Go source; the parser and the
+ * matcher share the chunk format and would not make sense apart.
  */
 import { PullguardError } from '../errors.js'
 
