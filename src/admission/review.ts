@@ -13,7 +13,7 @@ import { isObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
 import { truncate } from '../text/truncate.js'
 
-export const REVIEW_VERSIONS: readonly string[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']
+const REVIEW_VERSIONS: readonly string[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']
 
 export interface DecodedReview {
   readonly apiVersion: string

@@ -46,7 +46,7 @@ export type CredentialKeyResult =
     readonly reason: string
   }
 
-export const DEFAULT_REGISTRY_KEY = 'index.docker.io'
+const DEFAULT_REGISTRY_KEY = 'index.docker.io'
 
 /** Parses and validates one credential key the way BasicDockerKeyring.Add normalises it. */
 export function parseCredentialKey (raw: string): CredentialKeyResult {
@@ -189,7 +189,7 @@ export function keyMatchesImage (key: CredentialKey, imageName: string): boolean
 }
 
 /** kubelet URLsMatch on an image already split by parseImageLocation. */
-export function keyMatchesLocation (key: CredentialKey, location: ImageLocation): boolean {
+function keyMatchesLocation (key: CredentialKey, location: ImageLocation): boolean {
   if (key.port !== location.port) return false
   if (key.labels.length !== location.labels.length) return false
   // A plain string prefix, exactly as the kubelet: 'ghcr.io/acme' also covers 'ghcr.io/acme-evil/x'.
