@@ -4,7 +4,8 @@
  * Secrets (most specific first), no repeats.
  */
 import type { RegistryEntry } from '../config/compile.js'
-import { copyStatus, type CopyStatus, type DistributionView } from '../distribution/plan.js'
+import type { DistributionView } from '../distribution/observation.js'
+import { copyStatus, type CopyStatus } from '../distribution/plan.js'
 import { describeSite } from './image-sites.js'
 import type { SecretSource } from './outcome.js'
 import type { JsonObject } from './pod.js'

@@ -3,7 +3,7 @@
  * mode informers keep it current; the admission hot path only reads it, so it
  * never waits on the API server.
  */
-import type { DistributionView } from '../distribution/plan.js'
+import type { DistributionView } from '../distribution/observation.js'
 import type { CredentialKey } from '../registry/credential-key.js'
 
 export const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson'
