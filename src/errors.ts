@@ -4,6 +4,11 @@
  * image strings that failed to parse, or anything read from a Secret: the
  * caller passes only field paths and short, operator-authored values.
  * (Shape borrowed from fastify's lib/errors.js.)
+ *
+ * Every error class pullguard raises extends PullguardError with its own
+ * code (test/errors.test.ts checks src/ for any other). A plain Error,
+ * TypeError or RangeError still thrown in src/ marks a broken invariant or a
+ * caller's mistake in code, never a condition an operator can fix.
  */
 export type ErrorCode =
   | 'PG_CONFIG_INVALID'
@@ -26,6 +31,12 @@ export type ErrorCode =
   | 'PG_NOT_FOUND'
   | 'PG_LISTEN_FAILED'
   | 'PG_INTERNAL'
+  | 'PG_CLI_USAGE'
+  | 'PG_GLOB_SYNTAX'
+  | 'PG_KUBE_READ_FAILED'
+  | 'PG_SECRET_COPY_FAILED'
+  | 'PG_DISTRIBUTION_ROUND_FAILED'
+  | 'PG_PRIVATE_IMAGES_WRITE_FAILED'
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_CONFIG_INVALID: 500,
@@ -48,6 +59,16 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_NOT_FOUND: 404,
   PG_LISTEN_FAILED: 500,
   PG_INTERNAL: 500,
+  // Bad flags of a CLI command: printed with its usage hint, exit 2.
+  PG_CLI_USAGE: 400,
+  // The codes below are raised and handled inside pullguard (the glob
+  // compiler, the cluster side): logged or kept in a status(), never the
+  // answer to an HTTP request; 500 should one ever escape to a handler.
+  PG_GLOB_SYNTAX: 500, // registry/go-glob.ts GlobSyntaxError
+  PG_KUBE_READ_FAILED: 500, // kube/api-get.ts ApiGetError: a list or watch failed
+  PG_SECRET_COPY_FAILED: 500, // kube/secret-copies.ts CopyApiError
+  PG_DISTRIBUTION_ROUND_FAILED: 500, // kube/secret-distributor.ts RoundError
+  PG_PRIVATE_IMAGES_WRITE_FAILED: 500, // kube/private-images-writer.ts WriterError
 }
 
 export class PullguardError extends Error {

@@ -10,9 +10,10 @@
  * Both carry Secret names and field paths only, never credential material,
  * and are bounded in size.
  */
-import { add, pointer, setMember, type PatchOperation } from './json-patch.js'
+import { add, setMember, type PatchOperation } from './json-patch.js'
 import type { Outcome } from './outcome.js'
 import type { JsonObject } from './pod.js'
+import { pointer } from '../text/json-pointer.js'
 
 export const MUTATION_ANNOTATION = 'pullguard.dev/mutation'
 // The API server limits annotation values only in total (256 KiB per object);

@@ -5,11 +5,12 @@
  * plugin does not cover.
  */
 import { PullguardError } from '../errors.js'
-import { pointer } from './json-patch.js'
-import { CONTAINER_LISTS, isObject, listOf, type ContainerList, type JsonObject } from './pod.js'
+import { pointer } from '../text/json-pointer.js'
+import { CONTAINER_LISTS, isObject, listOf, type ImageList, type JsonObject } from './pod.js'
+import { truncate } from '../text/truncate.js'
 
 export interface ImageSite {
-  readonly list: ContainerList | 'volumes'
+  readonly list: ImageList
   readonly index: number
   /** Field path as the API server writes it: `spec.containers[0]`, `spec.volumes[2].image`. */
   readonly field: string
@@ -68,6 +69,6 @@ export function policyFieldPath (site: ImageSite): string {
 
 /** `spec.containers[0] ("app")`: how warnings and denials name a site. */
 export function describeSite (site: ImageSite): string {
-  const name = site.name.length > 40 ? `${site.name.slice(0, 40)}…` : site.name
+  const name = truncate(site.name, 40)
   return name === '' ? site.field : `${site.field} (${name})`
 }

@@ -2,21 +2,13 @@
  * The few RFC 6902 JSON Patch operations pullguard emits. Patches are built
  * from explicit operations on the raw JSON, never by diffing a re-serialised
  * pod: a diff would rewrite fields we do not own and grow with the pod.
+ * Pointers are built and read by text/json-pointer.ts (RFC 6901).
  */
+import { parsePointer, pointer } from '../text/json-pointer.js'
+
 export type PatchOperation =
   | { readonly op: 'add', readonly path: string, readonly value: unknown }
   | { readonly op: 'replace', readonly path: string, readonly value: unknown }
-
-/** RFC 6901 §3: `~` is written `~0` and `/` is written `~1` inside a reference token. */
-export function pointer (...tokens: ReadonlyArray<string | number>): string {
-  let out = ''
-  for (const token of tokens) out += '/' + (typeof token === 'number' ? String(token) : escapeToken(token))
-  return out
-}
-
-function escapeToken (token: string): string {
-  return token.includes('~') || token.includes('/') ? token.replace(/~/g, '~0').replace(/\//g, '~1') : token
-}
 
 export function add (path: string, value: unknown): PatchOperation {
   return { op: 'add', path, value }
@@ -38,13 +30,6 @@ export function setMember (parent: Readonly<Record<string, unknown>>, parentPath
 /** `JSONPatch` bodies are base64 in an AdmissionResponse (admission.k8s.io/v1 `patch` is []byte). */
 export function encodePatch (ops: readonly PatchOperation[]): string {
   return Buffer.from(JSON.stringify(ops)).toString('base64')
-}
-
-/** RFC 6901 §4: split a pointer into unescaped tokens (`~1` before `~0`). */
-export function parsePointer (path: string): string[] {
-  if (path === '') return []
-  if (!path.startsWith('/')) throw new Error(`JSON pointer ${JSON.stringify(path)} does not start with "/"`)
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 /**

@@ -4,7 +4,12 @@
  */
 import type { CopyState } from '../distribution/plan.js'
 import type { PatchOperation } from './json-patch.js'
+import type { ImageList } from './pod.js'
 import type { WarningReason } from './warnings.js'
+
+/** Where an injected Secret came from: a registries[] entry, or discovery in the namespace (also a metric label). */
+export const SECRET_SOURCES = ['config', 'discovery'] as const
+export type SecretSource = typeof SECRET_SOURCES[number]
 
 /** Why a request was let through untouched without looking at its images. */
 export type SkipReason =
@@ -18,7 +23,7 @@ export type SkipReason =
 export interface SecretDecision {
   readonly name: string
   /** A configured registries[] entry, or a pull Secret found in the namespace. */
-  readonly source: 'config' | 'discovery'
+  readonly source: SecretSource
   /** The registries[] entry that asked for it (config only). */
   readonly entry: number | undefined
   readonly match: string | undefined
@@ -44,7 +49,7 @@ export interface CopyDecision {
 
 /** A pull-policy field set to Always. */
 export interface ForcedPolicy {
-  readonly list: 'initContainers' | 'containers' | 'ephemeralContainers' | 'volumes'
+  readonly list: ImageList
   readonly field: string
 }
 

@@ -10,7 +10,13 @@ export type JsonObject = Record<string, unknown>
 
 /** The container lists of a PodSpec, in the order the in-tree visitor walks them (pkg/api/pod VisitContainersWithPath). */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const
-export type ContainerList = typeof CONTAINER_LISTS[number]
+/**
+ * The PodSpec lists that hold images: the container lists and volumes (a
+ * volume's `image.reference`, KEP-4639). The owner of this vocabulary, also
+ * the `field` label of pullguard_pull_policies_forced_total.
+ */
+export const IMAGE_LISTS = [...CONTAINER_LISTS, 'volumes'] as const
+export type ImageList = typeof IMAGE_LISTS[number]
 
 export interface Pod {
   readonly raw: JsonObject
@@ -38,16 +44,26 @@ export function asPod (value: unknown, which: string): Pod {
   const spec = value.spec
   if (!isObject(spec)) return fail('spec is missing or not an object')
   if (!Array.isArray(spec.containers)) return fail('spec.containers is missing or not a list')
-  for (const list of [...CONTAINER_LISTS, 'volumes', 'imagePullSecrets']) {
+  for (const list of [...IMAGE_LISTS, 'imagePullSecrets']) {
     const items = spec[list]
     if (items === undefined || items === null) continue
     if (!Array.isArray(items)) return fail(`spec.${list} is not a list`)
     items.forEach((item, i) => { if (!isObject(item)) fail(`spec.${list}[${i}] is not an object`) })
   }
-  const name = typeof metadata.name === 'string' && metadata.name !== ''
-    ? metadata.name
-    : (typeof metadata.generateName === 'string' ? metadata.generateName : '')
-  return { raw: value, spec, annotations, name }
+  return { raw: value, spec, annotations, name: nameOrGenerateName(value) ?? '' }
+}
+
+/**
+ * metadata.name, else metadata.generateName: pods a controller creates can
+ * reach the webhook with generateName alone (the API server derives the name
+ * from it, apiserver pkg/registry/rest/create.go BeforeCreate). Undefined
+ * when neither is a non-empty string; `value` may be any object (the
+ * preview names workloads with it too).
+ */
+export function nameOrGenerateName (value: unknown): string | undefined {
+  const metadata = isObject(value) && isObject(value.metadata) ? value.metadata : {}
+  if (typeof metadata.name === 'string' && metadata.name !== '') return metadata.name
+  return typeof metadata.generateName === 'string' && metadata.generateName !== '' ? metadata.generateName : undefined
 }
 
 export function listOf (spec: JsonObject, list: string): readonly JsonObject[] {

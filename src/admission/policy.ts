@@ -14,7 +14,7 @@ import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
 import { imageSites, policyFieldPath, type ImageSite } from './image-sites.js'
 import { annotationOp, mutationSummary } from './audit.js'
-import { add, pointer, setMember, type PatchOperation } from './json-patch.js'
+import { add, setMember, type PatchOperation } from './json-patch.js'
 import { gate } from './gate.js'
 import { namespacePolicy } from './namespace-policy.js'
 import { skipped, type Denial, type ForcedPolicy, type ImageDecision, type Outcome, type SecretDecision } from './outcome.js'
@@ -25,6 +25,7 @@ import { isCovered, resolveSites, type RequestContext, type Resolution } from '.
 import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged } from './secrets.js'
 import { describeCoverage } from './coverage.js'
 import { Warnings } from './warnings.js'
+import { pointer } from '../text/json-pointer.js'
 
 const ALWAYS = 'Always'
 const MAX_LISTED_VIOLATIONS = 5

@@ -11,8 +11,9 @@ import { encodePatch } from './json-patch.js'
 import type { Outcome } from './outcome.js'
 import { isObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
+import { truncate } from '../text/truncate.js'
 
-export const REVIEW_VERSIONS: readonly string[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']
+const REVIEW_VERSIONS: readonly string[] = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']
 
 export interface DecodedReview {
   readonly apiVersion: string
@@ -116,6 +117,5 @@ function namespaceOf (object: unknown): string {
 }
 
 function short (value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text
+  return truncate(JSON.stringify(value) ?? String(value), 60)
 }

@@ -4,8 +4,10 @@
  * Secrets (most specific first), no repeats.
  */
 import type { RegistryEntry } from '../config/compile.js'
-import { copyStatus, type CopyStatus, type DistributionView } from '../distribution/plan.js'
+import type { DistributionView } from '../distribution/observation.js'
+import { copyStatus, type CopyStatus } from '../distribution/plan.js'
 import { describeSite } from './image-sites.js'
+import type { SecretSource } from './outcome.js'
 import type { JsonObject } from './pod.js'
 import type { RequestContext, Resolution } from './resolve.js'
 
@@ -13,7 +15,7 @@ export type SecretProblem = 'missing' | 'malformed' | 'not-mountable'
 
 export interface SecretChoice {
   readonly name: string
-  readonly source: 'config' | 'discovery'
+  readonly source: SecretSource
   readonly entry: RegistryEntry | undefined
   /** Set when the Secret must not be injected. */
   readonly problem: SecretProblem | undefined
@@ -23,12 +25,12 @@ export interface SecretChoice {
   readonly copy: CopyStatus | undefined
 }
 
-// plugin/pkg/admission/serviceaccount: with this annotation "true", the API
-// server rejects a pod whose imagePullSecrets are not listed on its
-// ServiceAccount, so injecting one would block the pod.
-export const ENFORCE_MOUNTABLE_ANNOTATION = 'kubernetes.io/enforce-mountable-secrets'
-
-/** The Secret names the pod's ServiceAccount allows, when it enforces mountable secrets. */
+/**
+ * The Secret names the pod's ServiceAccount allows, when it enforces
+ * mountable secrets (ENFORCE_MOUNTABLE_ANNOTATION, cluster/types.ts): the
+ * ServiceAccount admission plugin then rejects a pod whose imagePullSecrets
+ * the account does not list, so injecting any other would block the pod.
+ */
 export function mountableSecrets (spec: JsonObject, ctx: RequestContext): { account: string, names: ReadonlySet<string> } | undefined {
   if (ctx.cluster === undefined) return undefined
   const account = serviceAccountName(spec)

@@ -7,8 +7,10 @@
  * fixed text in them, never image strings that failed to parse or anything
  * from a Secret's data. Each warning has a bounded reason, for metrics.
  */
-export const MAX_WARNING_LENGTH = 119
-export const MAX_WARNINGS = 10
+import { fitWidth } from '../text/truncate.js'
+
+const MAX_WARNING_LENGTH = 119
+const MAX_WARNINGS = 10
 
 export const WARNING_REASONS = [
   'invalid-image',
@@ -30,7 +32,7 @@ export class Warnings {
   private dropped = 0
 
   add (reason: WarningReason, text: string): void {
-    const line = text.length > MAX_WARNING_LENGTH ? `${text.slice(0, MAX_WARNING_LENGTH - 1)}…` : text
+    const line = fitWidth(text, MAX_WARNING_LENGTH)
     if (this.lines.includes(line)) return
     this.counted.push(reason)
     if (this.lines.length < MAX_WARNINGS - 1) this.lines.push(line)

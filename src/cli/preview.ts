@@ -13,11 +13,12 @@ import { isAbsolute, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from '../config/compile.js'
+import { isNamespaceName } from '../config/names.js'
 import { isPullguardError, PullguardError } from '../errors.js'
 import { kubeConfigFor } from '../kube/connection.js'
 import { takeSnapshot, type Snapshot } from '../kube/snapshot.js'
 import { readManifests, type ManifestObject } from '../preview/documents.js'
-import { isNamespaceName, previewObject } from '../preview/evaluate.js'
+import { previewObject } from '../preview/evaluate.js'
 import { previewReport } from '../preview/report.js'
 import { printManifests } from '../preview/yaml-output.js'
 import type { CliIo } from '../tls/certs-cli.js'
@@ -204,21 +205,21 @@ function parseCommandLine (argv: readonly string[]): Options | 'help' | 'version
   } catch (err) {
     // parseArgs names the flag ("Unknown option '--foo'"); keep its first sentence.
     const message = err instanceof Error ? err.message : String(err)
-    throw new Error((message.split(/\.(?:\s|$)|\n/)[0] ?? message).trim())
+    throw usage((message.split(/\.(?:\s|$)|\n/)[0] ?? message).trim())
   }
   if (values.help === true) return 'help'
   if (values.version === true) return 'version'
   const files = values.filename ?? []
-  if (files.length === 0) throw new Error('missing -f FILE|DIR|- (what to preview)')
-  if (files.some((f) => f === '')) throw new Error('-f "" names no file')
-  if (files.filter((f) => f === '-').length > 1) throw new Error('-f - (stdin) may be given once')
+  if (files.length === 0) throw usage('missing -f FILE|DIR|- (what to preview)')
+  if (files.some((f) => f === '')) throw usage('-f "" names no file')
+  if (files.filter((f) => f === '-').length > 1) throw usage('-f - (stdin) may be given once')
   const output = values.output ?? 'table'
-  if (!(OUTPUTS as readonly string[]).includes(output)) throw new Error(`-o ${JSON.stringify(output)} is not one of ${OUTPUTS.join(', ')}`)
+  if (!(OUTPUTS as readonly string[]).includes(output)) throw usage(`-o ${JSON.stringify(output)} is not one of ${OUTPUTS.join(', ')}`)
   if (values.namespace !== undefined && !isNamespaceName(values.namespace)) {
-    throw new Error(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name (RFC 1123 label)`)
+    throw usage(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name (RFC 1123 label)`)
   }
-  if (values.config === '') throw new Error('--config "" names no file')
-  if (values.kubeconfig === '') throw new Error('--kubeconfig "" names no file')
+  if (values.config === '') throw usage('--config "" names no file')
+  if (values.kubeconfig === '') throw usage('--kubeconfig "" names no file')
   return {
     files,
     recursive: values.recursive === true,
@@ -245,4 +246,9 @@ function shortPath (file: string): string {
 
 function nonEmpty (value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value
+}
+
+/** Bad flags: printed with the usage hint, exit 2. */
+function usage (message: string): PullguardError {
+  return new PullguardError('PG_CLI_USAGE', message)
 }

@@ -6,6 +6,7 @@
  */
 import type { ImageDecision, SecretDecision } from '../admission/outcome.js'
 import type { ObjectReport, PreviewReport, Summary } from '../preview/report.js'
+import { fitWidth } from '../text/truncate.js'
 
 export interface TableHeader {
   readonly config: string
@@ -59,7 +60,7 @@ function container (image: ImageDecision): string {
 
 function imageText (image: unknown): string {
   if (typeof image !== 'string' || image === '') return '(none)'
-  return image.length > MAX_IMAGE_WIDTH ? `${image.slice(0, MAX_IMAGE_WIDTH - 1)}…` : image
+  return fitWidth(image, MAX_IMAGE_WIDTH)
 }
 
 function registry (image: ImageDecision): string {

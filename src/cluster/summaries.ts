@@ -1,8 +1,7 @@
 /**
  * Namespace and ServiceAccount objects → the little pullguard keeps of them.
  */
-import { ENFORCE_MOUNTABLE_ANNOTATION } from '../admission/secrets.js'
-import type { NamespaceInfo, ServiceAccountInfo } from './types.js'
+import { ENFORCE_MOUNTABLE_ANNOTATION, type NamespaceInfo, type ServiceAccountInfo } from './types.js'
 
 interface ObjectLike {
   metadata?: { name?: string, namespace?: string, labels?: Record<string, string> | null, annotations?: Record<string, string> | null }

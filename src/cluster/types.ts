@@ -3,13 +3,19 @@
  * mode informers keep it current; the admission hot path only reads it, so it
  * never waits on the API server.
  */
-import type { DistributionView } from '../distribution/plan.js'
+import type { DistributionView } from '../distribution/observation.js'
 import type { CredentialKey } from '../registry/credential-key.js'
 
 export const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson'
 export const DOCKER_CFG = 'kubernetes.io/dockercfg'
 export type PullSecretType = typeof DOCKER_CONFIG_JSON | typeof DOCKER_CFG
 export const PULL_SECRET_TYPES: readonly PullSecretType[] = [DOCKER_CONFIG_JSON, DOCKER_CFG]
+// plugin/pkg/admission/serviceaccount: with this annotation "true" on a
+// ServiceAccount, the API server rejects a pod of that account whose
+// imagePullSecrets the account does not list. Read into
+// ServiceAccountInfo.enforceMountableSecrets (summaries.ts); admission only
+// reads that flag, so the vocabulary lives here, below admission/.
+export const ENFORCE_MOUNTABLE_ANNOTATION = 'kubernetes.io/enforce-mountable-secrets'
 
 export interface NamespaceInfo {
   readonly name: string

@@ -21,7 +21,7 @@
  */
 import { hasGlobMeta } from '../registry/go-glob.js'
 import type { Labels } from './label-selector.js'
-import { compileNamespacePattern, secretNameProblem } from './names.js'
+import { compileNamespacePattern, isNamespaceName, secretNameProblem } from './names.js'
 import { echo } from './echo.js'
 import type { OnSourceDeletedMode } from './schema.js'
 
@@ -70,15 +70,12 @@ export function refText (ref: SecretRef): string {
   return `${ref.namespace}/${ref.name}`
 }
 
-// IsDNS1123Label (namespace names), as config/names.ts.
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
 /** `namespace/name` → the reference, or why it is not one. */
 export function parseSecretRef (text: string): SecretRef | string {
   const parts = text.split('/')
   if (parts.length !== 2) return 'is not of the form namespace/name'
   const [namespace = '', name = ''] = parts
-  if (namespace.length > 63 || !NAMESPACE_NAME.test(namespace)) return 'does not start with a valid namespace name (RFC 1123 label)'
+  if (!isNamespaceName(namespace)) return 'does not start with a valid namespace name (RFC 1123 label)'
   const problem = secretNameProblem(name)
   return problem === undefined ? { namespace, name } : `names a Secret that ${problem}`
 }

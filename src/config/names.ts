@@ -1,7 +1,8 @@
 /**
- * Kubernetes object-name rules the config has to respect, so that a typo is
- * caught at start-up instead of producing a pod the API server rejects.
- * See k8s.io/apimachinery/pkg/util/validation/validation.go.
+ * Kubernetes object-name rules, the one owner of them in pullguard: the
+ * config respects them so that a typo is caught at start-up instead of
+ * producing a pod the API server rejects, and the preview checks namespaces
+ * with them. See k8s.io/apimachinery/pkg/util/validation/validation.go.
  */
 import { compileGoGlob, hasGlobMeta, GlobSyntaxError } from '../registry/go-glob.js'
 
@@ -14,6 +15,16 @@ const DNS1123_LABEL_MAX = 63
 // Characters a namespace glob may use besides Go filepath.Match syntax. Not
 // '!': Go negates a class with '^' only, and '[!a]' would silently mean "'!' or 'a'".
 const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^]+$/
+
+/** IsDNS1123Label: 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit. */
+export function isDns1123Label (value: string): boolean {
+  return value.length <= DNS1123_LABEL_MAX && DNS1123_LABEL.test(value)
+}
+
+/** Namespace names are DNS-1123 labels (apimachinery ValidateNamespaceName). */
+export function isNamespaceName (value: unknown): value is string {
+  return typeof value === 'string' && isDns1123Label(value)
+}
 
 /** Returns why `name` is not a valid Secret name, or undefined when it is. */
 export function secretNameProblem (name: string): string | undefined {
@@ -32,7 +43,7 @@ export type NamespaceMatcher = (namespace: string) => boolean
  */
 export function compileNamespacePattern (pattern: string): NamespaceMatcher | string {
   if (!hasGlobMeta(pattern)) {
-    if (pattern.length > DNS1123_LABEL_MAX || !DNS1123_LABEL.test(pattern)) {
+    if (!isDns1123Label(pattern)) {
       return 'is not a valid namespace name (RFC 1123 label) nor a glob'
     }
     return (namespace) => namespace === pattern

@@ -13,6 +13,7 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import { parseAllDocuments } from 'yaml'
 import { PullguardError } from '../errors.js'
+import { parsePointer } from '../text/json-pointer.js'
 import { echo, whyNotShown, type ValueKind } from './echo.js'
 import { configSchema, type RawConfig } from './schema.js'
 
@@ -65,7 +66,7 @@ export function configError (origin: string, problems: readonly string[]): Pullg
  * one that could be a credential is described, not written.
  */
 export function fieldPath (pointer: string, child?: string): string {
-  const parts = pointerParts(pointer)
+  const parts = parsePointer(pointer)
   if (child !== undefined) parts.push(child)
   let out = ''
   for (const part of parts) {
@@ -74,10 +75,6 @@ export function fieldPath (pointer: string, child?: string): string {
     else out += `[${echo(part, 'label')}]`
   }
   return out === '' ? '(top level)' : out
-}
-
-function pointerParts (pointer: string): string[] {
-  return pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 function valueAt (root: unknown, parts: readonly string[]): unknown {
@@ -92,7 +89,7 @@ function valueAt (root: unknown, parts: readonly string[]): unknown {
 /** Removes what `e` is about, so the semantic checks see only what passed. */
 function removeFailed (root: unknown, e: ErrorObject): void {
   if (e.keyword === 'required') return // nothing there to remove
-  const parts = pointerParts(e.instancePath)
+  const parts = parsePointer(e.instancePath)
   if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty))
   const last = parts.pop()
   if (last === undefined) return // the document itself: compile gets {}
@@ -102,7 +99,7 @@ function removeFailed (root: unknown, e: ErrorObject): void {
 
 /** The kind of value at a pointer, for echo(): by the field it is in. */
 function kindAt (pointer: string): ValueKind {
-  const parts = pointerParts(pointer).filter((p) => !/^\d+$/.test(p))
+  const parts = parsePointer(pointer).filter((p) => !/^\d+$/.test(p))
   if (parts.at(-2) === 'matchLabels') return 'label'
   switch (parts.at(-1)) {
     case 'match': return 'credentialKey'
@@ -120,7 +117,7 @@ function kindAt (pointer: string): ValueKind {
 
 function describeSchemaError (e: ErrorObject, root: unknown): string {
   const at = fieldPath(e.instancePath)
-  const value = valueAt(root, pointerParts(e.instancePath))
+  const value = valueAt(root, parsePointer(e.instancePath))
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty)

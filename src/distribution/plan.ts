@@ -23,15 +23,7 @@ import { DOCKER_CFG, DOCKER_CONFIG_JSON, type NamespaceInfo } from '../cluster/t
 import { refText, type Distribution, type DistributedSecret, type SecretRef } from '../config/distribution.js'
 import type { Labels } from '../config/label-selector.js'
 import type { ObservedSecret } from './copy.js'
-
-/** What the distribution watches know of one Secret. */
-export type Observation = ObservedSecret | 'absent' | 'unknown'
-
-/** The distribution watches, as admission and the planner read them. */
-export interface DistributionView {
-  /** 'unknown': not watched, or not listed yet. */
-  observe (namespace: string, name: string): Observation
-}
+import type { DistributionView, Observation } from './observation.js'
 
 export const COPY_STATES = ['current', 'outdated', 'pending', 'unmanaged', 'source-missing', 'source-invalid', 'source-conflict', 'unknown'] as const
 export type CopyState = typeof COPY_STATES[number]

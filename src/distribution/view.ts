@@ -4,7 +4,7 @@
  * method, so nothing about it changes.
  */
 import type { ClusterView } from '../cluster/types.js'
-import type { DistributionView } from './plan.js'
+import type { DistributionView } from './observation.js'
 
 export function withDistribution (cluster: ClusterView, distribution: DistributionView): ClusterView {
   return {

@@ -14,7 +14,7 @@
  */
 import { parseImageReference, type ParsedReference } from './reference.js'
 
-export const DEFAULT_REFERENCE_CACHE_SIZE = 10_000
+const DEFAULT_REFERENCE_CACHE_SIZE = 10_000
 /** 10,000 typical entries (~400 bytes each by entryBytes) fit with room to spare. */
 export const DEFAULT_REFERENCE_CACHE_BYTES = 8 * 1024 * 1024
 

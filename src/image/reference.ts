@@ -62,7 +62,7 @@ export const REFERENCE_ERROR_MESSAGES: Readonly<Record<ReferenceErrorCode, strin
 })
 
 /** reference.go RepositoryNameTotalLengthMax (applied to the path, see the file comment). */
-export const REPOSITORY_NAME_MAX_LENGTH = 255
+const REPOSITORY_NAME_MAX_LENGTH = 255
 
 // normalize.go constants.
 const DEFAULT_DOMAIN = 'docker.io'

@@ -7,25 +7,27 @@
  * is deserialised into typed models or kept anywhere: the caller gets the raw
  * JSON and keeps only what it summarises.
  *
- * A failure is an ApiGetError carrying the Status code and reason the API
- * server answered (410 Expired drives the relist), with a one-line message.
+ * A failure is an ApiGetError (PG_KUBE_READ_FAILED) carrying the Status code
+ * the API server answered as `status`, and its reason (410 Expired drives the
+ * relist), with a one-line message.
  * Never the request, its headers (the token) or the body beyond the Status.
  */
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { PullguardError } from '../errors.js'
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>
 
-export class ApiGetError extends Error {
+export class ApiGetError extends PullguardError {
   constructor (
     message: string,
     /** The HTTP status or the Status object's code; undefined when no answer came (connection refused, reset, aborted). */
-    readonly code: number | undefined,
+    readonly status: number | undefined,
     /** metav1.Status reason, e.g. `Expired`, `Gone`, `Forbidden`; '' when the answer had none. */
     readonly reason = '',
   ) {
-    super(message)
+    super('PG_KUBE_READ_FAILED', message)
     this.name = 'ApiGetError'
   }
 }
@@ -40,7 +42,7 @@ export function statusError (status: unknown, httpCode?: number): ApiGetError {
 
 /** 410: the resourceVersion or continue token is older than the server keeps (reason Expired or Gone). */
 export function isGone (err: unknown): boolean {
-  return err instanceof ApiGetError && err.code === 410
+  return err instanceof ApiGetError && err.status === 410
 }
 
 /**
@@ -101,7 +103,7 @@ export async function getListPage (kubeConfig: KubeConfig, path: string, query: 
 
 /** An error in one line, safe to log: never the error object (it can carry the request, with its bearer token). */
 export function describeError (err: unknown): string {
-  if (err instanceof ApiGetError) return `${err.code === undefined ? '' : `${err.code} `}${err.reason === '' ? '' : `${err.reason}: `}${err.message}`
+  if (err instanceof ApiGetError) return `${err.status === undefined ? '' : `${err.status} `}${err.reason === '' ? '' : `${err.reason}: `}${err.message}`
   if (typeof err !== 'object' || err === null) return String(err)
   const e = err as { code?: unknown, message?: unknown }
   const message = typeof e.message === 'string' ? oneLine(e.message) : ''

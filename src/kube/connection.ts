@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { KubeConfig } from '@kubernetes/client-node'
 import { PullguardError } from '../errors.js'
 
-export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
 export type ClusterSource =
   | { readonly mode: 'local', readonly why: string }

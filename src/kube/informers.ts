@@ -20,7 +20,9 @@ import { DOCKER_CFG, DOCKER_CONFIG_JSON, type PullSecretType } from '../cluster/
 import { Reflector, type ReflectorSink, type Summary } from './reflector.js'
 import { TimeSlicer } from './time-slicer.js'
 
-export type InformedResource = 'namespaces' | 'secrets/dockerconfigjson' | 'secrets/dockercfg' | 'serviceaccounts'
+/** What each informer lists and watches; also the `resource` label of the informer metrics. */
+export const INFORMED_RESOURCES = ['namespaces', 'secrets/dockerconfigjson', 'secrets/dockercfg', 'serviceaccounts'] as const
+export type InformedResource = typeof INFORMED_RESOURCES[number]
 
 export interface InformerStatus {
   readonly resource: InformedResource

@@ -5,7 +5,9 @@
  * namespaces pullguard excludes (excluded-namespaces.ts), which the
  * ValidatingAdmissionPolicy pullguard-always-pull-private reads as its
  * params, so the API server keeps enforcing each namespace's `alwaysPull`
- * mode (its label, else that default) while pullguard is down.
+ * mode (its label, else that default) while pullguard is down. What it
+ * says is computed in private-images-params.ts; this file decides when and
+ * how it is written.
  *
  * One writer, elected through a Lease (leader-lease.ts), rather than every
  * replica writing with optimistic concurrency as the certificate bootstrap
@@ -34,36 +36,22 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import type { ClusterStore } from '../cluster/store.js'
-import type { Config } from '../config/compile.js'
-import type { AlwaysPullMode } from '../config/schema.js'
-import type { CredentialKey } from '../registry/credential-key.js'
-import {
-  DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type PatternLimits, type PatternPrecision,
-} from '../registry/private-image-patterns.js'
+import { PullguardError } from '../errors.js'
+import type { PatternLimits, PatternPrecision } from '../registry/private-image-patterns.js'
 import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
-import { excludedNamespacesPattern } from './excluded-namespaces.js'
 import { LeaderLease } from './leader-lease.js'
+import {
+  configMapHolds, PRIVATE_IMAGES_NAME, privateImagesConfigMap, privateImagesParams, type Content, type PrivateImagesInputs,
+} from './private-images-params.js'
 
-/** The ConfigMap and the Lease (manifests/base: the binding's paramRef and the Role's resourceNames). */
-export const PRIVATE_IMAGES_NAME = 'pullguard-private-images'
-export const PRECISION_ANNOTATION = 'pullguard.dev/private-images-precision'
-const LABELS = { 'app.kubernetes.io/name': 'pullguard', 'app.kubernetes.io/managed-by': 'pullguard' }
+// main.ts and two tests outside kube/ import these from here; re-exported
+// until they import private-images-params.js (then remove).
+export { PRIVATE_IMAGES_NAME, privateImagesInputs, privateImagesParams, type PrivateImagesInputs } from './private-images-params.js'
 
 const DEFAULT_RETRY_PERIOD_MS = 2_000
 const DEFAULT_RESYNC_MS = 10_000
 const JITTER = 0.2
 const WRITE_ATTEMPTS = 3
-
-export interface PrivateImagesInputs {
-  /** Every key pullguard knows: config registries (any namespace scope) and usable pull Secrets of every namespace. */
-  readonly keys: readonly CredentialKey[]
-  readonly publicImages: readonly string[]
-  /** The mode of a namespace without a valid pullguard.dev/always-pull label. */
-  readonly alwaysPull: AlwaysPullMode
-  /** Names and globs pullguard never touches (the config's, which include its own namespace when it knows it). */
-  readonly excludeNamespaces: readonly string[]
-}
 
 export interface PrivateImagesWriterOptions {
   readonly kubeConfig: KubeConfig
@@ -100,54 +88,13 @@ export interface PrivateImagesWriter {
   stop (): Promise<void>
 }
 
-/** What pullguard knows: every configured key whatever its namespace scope, every usable pull Secret's keys, its namespace defaults. */
-export function privateImagesInputs (
-  config: Pick<Config, 'registries' | 'publicImages' | 'alwaysPull' | 'excludeNamespaces'>, store: Pick<ClusterStore, 'pullSecretKeys'>,
-): PrivateImagesInputs {
-  return {
-    keys: [...config.registries.map((e) => e.key), ...store.pullSecretKeys()],
-    publicImages: config.publicImages,
-    alwaysPull: config.alwaysPull,
-    excludeNamespaces: config.excludeNamespaces,
+/** A failed write of the ConfigMap, worded for the operator from safe parts only (apiErrorOf). */
+class WriterError extends PullguardError {
+  constructor (message: string) {
+    super('PG_PRIVATE_IMAGES_WRITE_FAILED', message)
+    this.name = 'WriterError'
   }
 }
-
-export interface PrivateImagesParams {
-  /**
-   * The ConfigMap's data: `private`, `public` and `excludedNamespaces`, one
-   * RE2 pattern each ('' for none: the policy then matches nothing), and
-   * `alwaysPull`, the default mode. An older pullguard wrote only `private`
-   * and `public`; the policy reads that as "labels only".
-   */
-  readonly data: Readonly<Record<string, string>>
-  readonly precision: PatternPrecision
-  /** publicImages prefixes left out to fit the cost limit. */
-  readonly publicDropped: number
-  /** excludeNamespaces entries left out to fit the cost limit. */
-  readonly excludedDropped: number
-}
-
-/** What the leader writes for these inputs; `ownNamespace`: where pullguard runs, excluded whatever the config says. */
-export function privateImagesParams (inputs: PrivateImagesInputs, ownNamespace: string, limits: PatternLimits = DEFAULT_PATTERN_LIMITS): PrivateImagesParams {
-  const patterns = privateImagePatterns(inputs.keys, inputs.publicImages, limits)
-  // Its own namespace first: the first entries are the ones a size limit keeps.
-  const excluded = excludedNamespacesPattern([ownNamespace, ...inputs.excludeNamespaces])
-  return {
-    data: Object.freeze({
-      private: joinPatterns(patterns.private),
-      public: joinPatterns(patterns.public),
-      alwaysPull: inputs.alwaysPull,
-      excludedNamespaces: excluded.pattern,
-    }),
-    precision: patterns.precision,
-    publicDropped: patterns.publicDropped,
-    excludedDropped: excluded.dropped,
-  }
-}
-
-interface Content { readonly data: Readonly<Record<string, string>>, readonly precision: PatternPrecision }
-
-class WriterError extends Error {}
 
 export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): PrivateImagesWriter {
   const name = options.name ?? PRIVATE_IMAGES_NAME
@@ -241,10 +188,10 @@ export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): 
         const info = apiErrorOf(err)
         if (info.code !== 404) throw new WriterError(failure('configmap', 'get', namespace, name, info))
       }
-      if (current !== undefined && holds(current, desired)) return
+      if (current !== undefined && configMapHolds(current, desired)) return
       try {
-        if (current === undefined) await core.createNamespacedConfigMap({ namespace, body: configMap(namespace, name, desired) })
-        else await core.replaceNamespacedConfigMap({ name, namespace, body: configMap(namespace, name, desired, current) })
+        if (current === undefined) await core.createNamespacedConfigMap({ namespace, body: privateImagesConfigMap(namespace, name, desired) })
+        else await core.replaceNamespacedConfigMap({ name, namespace, body: privateImagesConfigMap(namespace, name, desired, current) })
         writes++
         const { private: privatePattern, public: publicPattern, alwaysPull, excludedNamespaces } = desired.data
         log.info({
@@ -295,33 +242,6 @@ export function startPrivateImagesWriter (options: PrivateImagesWriterOptions): 
         // The Lease then expires on its own.
       }
     },
-  }
-}
-
-/** Does the ConfigMap already say exactly this. */
-function holds (current: V1ConfigMap, desired: Content): boolean {
-  const data = current.data ?? {}
-  const keys = Object.keys(data)
-  return keys.length === Object.keys(desired.data).length &&
-    keys.every((k) => data[k] === desired.data[k]) &&
-    current.binaryData === undefined &&
-    current.metadata?.annotations?.[PRECISION_ANNOTATION] === desired.precision
-}
-
-/** The object to write: ours entirely in data; labels and annotations of others are kept. */
-function configMap (namespace: string, name: string, desired: Content, current?: V1ConfigMap): V1ConfigMap {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      ...current?.metadata,
-      name,
-      namespace,
-      labels: { ...current?.metadata?.labels, ...LABELS },
-      annotations: { ...current?.metadata?.annotations, [PRECISION_ANNOTATION]: desired.precision },
-      managedFields: undefined,
-    },
-    data: { ...desired.data },
   }
 }
 

@@ -18,18 +18,19 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node'
 import { refText, type SecretRef } from '../config/distribution.js'
+import { PullguardError } from '../errors.js'
 import { copyBody, MANAGED_BY, MANAGED_BY_LABEL, observeSecret, type ObservedSecret } from '../distribution/copy.js'
 import { isPullSecretType } from '../distribution/plan.js'
 import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
-import { getListPage } from './api-get.js'
+import { ApiGetError, getListPage } from './api-get.js'
 
 export type CopyOperation = 'create' | 'update' | 'delete' | 'get-source' | 'list'
 
 /** A failed call, with only what is safe to log. */
-export class CopyApiError extends Error {
+export class CopyApiError extends PullguardError {
   override name = 'CopyApiError'
   constructor (readonly operation: CopyOperation, readonly info: ApiErrorInfo, what: string) {
-    super(`cannot ${operation === 'get-source' ? 'get source' : operation} ${what}: ${info.code === undefined ? '' : `${info.code} `}${info.message}`)
+    super('PG_SECRET_COPY_FAILED', `cannot ${operation === 'get-source' ? 'get source' : operation} ${what}: ${info.code === undefined ? '' : `${info.code} `}${info.message}`)
   }
 
   /**
@@ -157,7 +158,8 @@ export class SecretCopies {
       } while (token !== undefined && token !== '')
     } catch (err) {
       const e = err as { code?: unknown, reason?: unknown, message?: unknown }
-      const info = { code: typeof e.code === 'number' ? e.code : undefined, reason: typeof e.reason === 'string' ? e.reason : undefined, message: String(e.message ?? 'list failed').slice(0, 300) }
+      const status = err instanceof ApiGetError ? err.status : e.code
+      const info = { code: typeof status === 'number' ? status : undefined, reason: typeof e.reason === 'string' ? e.reason : undefined, message: String(e.message ?? 'list failed').slice(0, 300) }
       throw new CopyApiError('list', info, 'the Secrets labelled app.kubernetes.io/managed-by=pullguard')
     } finally {
       clearTimeout(timer)

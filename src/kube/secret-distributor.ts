@@ -30,6 +30,13 @@
  * missing or not a pull Secret, a Secret of a copy's name that pullguard does
  * not manage, two sources for one name in a namespace, RBAC refusing.
  * Logs name Secrets and entries, never data or hashes.
+ *
+ * Over 300 lines, one closure on purpose: a round's steps (the Lease, the
+ * plan, the paced writes, the search for orphaned copies) share the leader
+ * state, the backoff and the counters status() reports, and read in the
+ * order they run. Every part that stands alone lives beside it:
+ * distribution/plan.ts, secret-copies.ts, secret-watches.ts,
+ * write-pacing.ts, distribution-problems.ts, leader-lease.ts.
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -38,8 +45,10 @@ import type { Logger } from 'pino'
 import type { NamespaceInfo } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
 import type { Distribution } from '../config/distribution.js'
+import { PullguardError } from '../errors.js'
 import type { ObservedSecret } from '../distribution/copy.js'
-import { planDistribution, type CopyAction, type CopyState, type DistributionPlan, type DistributionView } from '../distribution/plan.js'
+import type { DistributionView } from '../distribution/observation.js'
+import { planDistribution, type CopyAction, type CopyState, type DistributionPlan } from '../distribution/plan.js'
 import { leaseFailure, ProblemLog } from './distribution-problems.js'
 import { LeaderLease } from './leader-lease.js'
 import { CopyApiError, SecretCopies, type CopyOperation, type SourceReads } from './secret-copies.js'
@@ -106,7 +115,13 @@ export interface SecretDistributor {
   stop (): Promise<void>
 }
 
-class RoundError extends Error {}
+/** A failure that ends a round, worded for the operator (status() and one log line). */
+class RoundError extends PullguardError {
+  constructor (message: string) {
+    super('PG_DISTRIBUTION_ROUND_FAILED', message)
+    this.name = 'RoundError'
+  }
+}
 
 export function startSecretDistributor (options: SecretDistributorOptions): SecretDistributor {
   const t = { ...DEFAULTS, ...options.timings }

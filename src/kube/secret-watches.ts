@@ -18,7 +18,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import type { Distribution } from '../config/distribution.js'
 import { observeSecret, type ObservedSecret } from '../distribution/copy.js'
-import type { DistributionView, Observation } from '../distribution/plan.js'
+import type { DistributionView, Observation } from '../distribution/observation.js'
 import { Reflector } from './reflector.js'
 import { TimeSlicer } from './time-slicer.js'
 

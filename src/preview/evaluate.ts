@@ -8,17 +8,18 @@
  */
 import type { ClusterView } from '../cluster/types.js'
 import type { Config } from '../config/compile.js'
-import { applyPatch, pointer, type PatchOperation } from '../admission/json-patch.js'
+import { isNamespaceName } from '../config/names.js'
+import { applyPatch, type PatchOperation } from '../admission/json-patch.js'
 import type { Outcome } from '../admission/outcome.js'
-import { isObject, type JsonObject } from '../admission/pod.js'
+import { isObject, nameOrGenerateName, type JsonObject } from '../admission/pod.js'
 import { mutate, validate } from '../admission/policy.js'
 import type { AdmissionInput } from '../admission/request.js'
 import { decodeReview } from '../admission/review.js'
 import { PullguardError } from '../errors.js'
 import type { ManifestObject } from './documents.js'
 import { podTemplateOf } from './templates.js'
+import { pointer } from '../text/json-pointer.js'
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const PODS = { group: '', version: 'v1', resource: 'pods' } as const
 
 export interface PodPreview {
@@ -43,9 +44,9 @@ export function podCreateInput (pod: unknown, namespace: string): AdmissionInput
   return { uid: 'pullguard-preview', operation: 'CREATE', namespace, resource: PODS, subResource: '', object: pod, oldObject: undefined, username: '', dryRun: true }
 }
 
-export function isNamespaceName (value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 63 && NAMESPACE.test(value)
-}
+// The owner is config/names.ts; re-exported only until routes/preview.ts
+// (another module's file) imports it from there. Remove then.
+export { isNamespaceName }
 
 export interface ObjectPreview {
   readonly object: ManifestObject
@@ -74,7 +75,7 @@ export function previewObject (object: ManifestObject, ctx: PreviewContext): Obj
   const kind = value.kind
   const where = describeObject(object)
   if (typeof kind !== 'string' || kind === '') throw new PullguardError('PG_NOT_A_POD', `${where}: has no kind`)
-  const base = { object, kind, apiVersion: typeof value.apiVersion === 'string' ? value.apiVersion : undefined, name: nameOf(value) }
+  const base = { object, kind, apiVersion: typeof value.apiVersion === 'string' ? value.apiVersion : undefined, name: nameOrGenerateName(value) }
   if (kind === 'AdmissionReview') return fromReview(base, ctx)
   const template = podTemplateOf(value, where)
   if (template === undefined) return { ...base, template: undefined, pod: undefined, patch: [], patchedObject: value, admitted: true }
@@ -86,7 +87,7 @@ export function previewObject (object: ManifestObject, ctx: PreviewContext): Obj
 function fromReview (base: Pick<ObjectPreview, 'object' | 'kind' | 'apiVersion' | 'name'>, ctx: PreviewContext): ObjectPreview {
   const path = ['request', 'object']
   const pod = reword(describeObject(base.object), path, () => previewPod(decodeReview(base.object.value).input, ctx.config, ctx.cluster))
-  return withPatch({ ...base, name: nameOf(isObject(pod.input.object) ? pod.input.object : {}) }, path, pod)
+  return withPatch({ ...base, name: nameOrGenerateName(pod.input.object) }, path, pod)
 }
 
 function withPatch (base: Pick<ObjectPreview, 'object' | 'kind' | 'apiVersion' | 'name'>, path: readonly string[], pod: PodPreview): ObjectPreview {
@@ -125,12 +126,6 @@ function namespaceOf (value: JsonObject, where: string): string {
   return namespace
 }
 
-function nameOf (value: JsonObject): string | undefined {
-  const metadata = isObject(value.metadata) ? value.metadata : {}
-  if (typeof metadata.name === 'string' && metadata.name !== '') return metadata.name
-  return typeof metadata.generateName === 'string' && metadata.generateName !== '' ? metadata.generateName : undefined
-}
-
 /** `deploy.yaml:14 (Deployment web)`, `document 2, items[0] (Pod)` for messages. */
 function describeObject (object: ManifestObject): string {
   const { origin, index } = object.document
@@ -139,6 +134,6 @@ function describeObject (object: ManifestObject): string {
     : (object.line === undefined ? `${origin}, document ${index}` : `${origin}:${object.line}`)
   if (object.item !== undefined && object.line === undefined) where += `, items[${object.item}]`
   const kind = typeof object.value.kind === 'string' ? object.value.kind.slice(0, 63) : undefined
-  const name = nameOf(object.value)
+  const name = nameOrGenerateName(object.value)
   return kind === undefined ? where : `${where} (${kind}${name === undefined ? '' : ` ${name.slice(0, 253)}`})`
 }

@@ -7,9 +7,10 @@
  * normalised). A document written as JSON is printed back as JSON.
  */
 import { isMap, isSeq, type Document } from 'yaml'
-import { applyPatch, parsePointer, pointer, type PatchOperation } from '../admission/json-patch.js'
+import { applyPatch, type PatchOperation } from '../admission/json-patch.js'
 import { withoutMarker, type SourceDocument } from './documents.js'
 import type { ObjectPreview } from './evaluate.js'
+import { parsePointer, pointer } from '../text/json-pointer.js'
 
 export function printManifests (previews: readonly ObjectPreview[]): string {
   const byDocument = new Map<SourceDocument, PatchOperation[]>()

@@ -17,14 +17,20 @@
  * in the middle of a multi-byte character). Like current Go, a malformed
  * pattern is an error whatever the name, so it is reported here, at compile
  * time, as a GlobSyntaxError.
+ *
+ * Over 300 lines, one file on purpose: a faithful port of Go's
+ * path/filepath/match.go (scanChunk, matchChunk, getEsc) and of
+ * utf8.DecodeRune, which reads best beside the Go source; the parser and the
+ * matcher share the chunk format and would not make sense apart.
  */
+import { PullguardError } from '../errors.js'
 
-export class GlobSyntaxError extends Error {
+export class GlobSyntaxError extends PullguardError {
   readonly pattern: string
   readonly reason: string
 
   constructor (pattern: string, reason: string) {
-    super(`malformed glob ${JSON.stringify(pattern)}: ${reason}`)
+    super('PG_GLOB_SYNTAX', `malformed glob ${JSON.stringify(pattern)}: ${reason}`)
     this.name = 'GlobSyntaxError'
     this.pattern = pattern
     this.reason = reason

@@ -17,12 +17,8 @@
  * the entries that could match. Each entry's rank in kubelet order is fixed
  * at construction, so a lookup only sorts its few hits.
  */
-import {
-  isDefaultRegistryMatch,
-  labelsMatch,
-  parseImageLocation,
-  type CredentialKey,
-} from './credential-key.js'
+import { labelsMatch, type CredentialKey } from './credential-key.js'
+import { isDefaultRegistryMatch, parseImageLocation } from './image-location.js'
 import { hasGlobMeta } from './go-glob.js'
 
 export interface KeyringEntry<T> {

@@ -8,7 +8,8 @@ import type { NamespaceInfo } from '../../src/cluster/types.js'
 import {
   COPIED_FROM_ANNOTATION, DATA_HASH_ANNOTATION, MANAGED_BY_LABEL, copyBody, dataHash, observeSecret, type ObservedSecret,
 } from '../../src/distribution/copy.js'
-import { copyStatus, planDistribution, type DistributionView, type Observation } from '../../src/distribution/plan.js'
+import type { DistributionView, Observation } from '../../src/distribution/observation.js'
+import { copyStatus, planDistribution } from '../../src/distribution/plan.js'
 import { configFrom } from '../helpers/fixtures.js'
 
 const PULL = 'kubernetes.io/dockerconfigjson'

@@ -18,7 +18,8 @@ import { DOCKER_CONFIG_JSON } from '../../src/cluster/types.js'
 import { compileConfig } from '../../src/config/compile.js'
 import { parseImageReference } from '../../src/image/reference.js'
 import { compileGoGlob } from '../../src/registry/go-glob.js'
-import { isDefaultRegistryMatch, parseImageLocation, type CredentialKey } from '../../src/registry/credential-key.js'
+import type { CredentialKey } from '../../src/registry/credential-key.js'
+import { isDefaultRegistryMatch, parseImageLocation } from '../../src/registry/image-location.js'
 
 const noPort = (port: string): boolean => port === '' || port === '443'
 

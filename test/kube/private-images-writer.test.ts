@@ -12,9 +12,9 @@ import { createLogger } from '../../src/logger.js'
 import { joinPatterns, privateImagePatterns } from '../../src/registry/private-image-patterns.js'
 import type { AlwaysPullMode } from '../../src/config/schema.js'
 import {
-  PRECISION_ANNOTATION, PRIVATE_IMAGES_NAME, privateImagesInputs, privateImagesParams, startPrivateImagesWriter,
-  type PrivateImagesInputs, type PrivateImagesWriter,
-} from '../../src/kube/private-images-writer.js'
+  PRECISION_ANNOTATION, PRIVATE_IMAGES_NAME, privateImagesInputs, privateImagesParams, type PrivateImagesInputs,
+} from '../../src/kube/private-images-params.js'
+import { startPrivateImagesWriter, type PrivateImagesWriter } from '../../src/kube/private-images-writer.js'
 import { ApiServerDouble } from '../helpers/api-server-double.js'
 import { mustParse } from '../helpers/keys.js'
 import { LogCapture } from '../helpers/server.js'

@@ -1,11 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
-import {
-  isDefaultRegistryMatch,
-  keyMatchesImage,
-  parseCredentialKey,
-  type CredentialKey,
-} from '../../src/registry/credential-key.js'
+import { keyMatchesImage, parseCredentialKey, type CredentialKey } from '../../src/registry/credential-key.js'
+import { isDefaultRegistryMatch } from '../../src/registry/image-location.js'
 import { mustParse } from '../helpers/keys.js'
 import { compareGoStrings, Keyring } from '../../src/registry/keyring.js'
 
