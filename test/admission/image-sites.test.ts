@@ -76,10 +76,13 @@ t.test('describeSite cuts a long name at 40 characters, so a warning stays short
   const [exact] = imageSites({ containers: [{ name: 'm'.repeat(40), image: 'x' }] })
   if (exact === undefined) return t.fail('missing site')
   t.equal(describeSite(exact), `spec.containers[0] (${'m'.repeat(40)})`, '40 characters are kept whole')
+  const [over] = imageSites({ containers: [{ name: 'o'.repeat(41), image: 'x' }] })
+  if (over === undefined) return t.fail('missing site')
+  t.equal(describeSite(over), `spec.containers[0] (${'o'.repeat(40)}…)`, '41 are cut')
 })
 
-t.test('names with RFC 6901 special characters are escaped in pointers only where they are tokens', async (t) => {
-  // Indexes are the only variable tokens; the fixed ones need no escaping. This pins that no name leaks into a pointer.
+t.test('a container name never becomes part of a pointer: only list names and indexes do', async (t) => {
+  // A name with '/' or '~' would need RFC 6901 escaping if it were a token; it is not one.
   const [site] = imageSites({ containers: [{ name: 'a/b~c', image: 'x' }] })
   t.equal(site?.holderPointer, '/spec/containers/0')
 })

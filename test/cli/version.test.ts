@@ -3,7 +3,10 @@
  * read relative to the module, so that it is right in a clone, an installed
  * package and the image alike.
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { pullguardVersion, versionLine } from '../../src/cli/version.js'
 
@@ -15,9 +18,10 @@ t.test('package.json\'s version, and the line --version prints', async (t) => {
   t.equal(versionLine(), `pullguard ${PACKAGE.version}\n`)
 })
 
-t.test('it does not depend on the working directory', async (t) => {
-  const cwd = process.cwd()
-  t.teardown(() => process.chdir(cwd))
-  process.chdir('/')
-  t.equal(pullguardVersion(), PACKAGE.version)
+t.test('it does not depend on the working directory: a process started elsewhere reads the same', async (t) => {
+  const module = fileURLToPath(new URL('../../src/cli/version.ts', import.meta.url))
+  const script = `import { versionLine } from ${JSON.stringify(module)}\nprocess.stdout.write(versionLine())\n`
+  const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { cwd: tmpdir(), encoding: 'utf8' })
+  t.equal(run.stderr, '')
+  t.equal(run.stdout, `pullguard ${PACKAGE.version}\n`)
 })

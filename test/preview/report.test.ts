@@ -65,6 +65,18 @@ t.test('List items carry their item index; an AdmissionReview its operation and 
   t.equal(rr.objects[0]?.template, '/request/object')
 })
 
+t.test('an object the mutation leaves alone but validation refuses counts as denied only', async (t) => {
+  const [object] = readManifests(POD('team-a', 'quay.io/x:1'))
+  const allowed = previewObject(object!, { config, cluster: undefined })
+  t.equal(allowed.admitted, true)
+  // The same preview as if /validate had refused the pod: admitted is what the summary reads.
+  const refused = { ...allowed, admitted: false }
+  const r = previewReport([allowed, refused])
+  t.same(r.objects.map((o) => [o.decision, o.admitted]), [['allowed', true], ['allowed', false]])
+  t.match(r.summary, { podTemplates: 2, unchanged: 1, denied: 1 })
+  t.equal(r.admitted, false)
+})
+
 t.test('an empty input: admitted, all counts zero', async (t) => {
   t.same(previewReport([]), { admitted: true, summary: { objects: 0, podTemplates: 0, patched: 0, unchanged: 0, skipped: 0, denied: 0, passedThrough: 0 }, objects: [] })
 })
