@@ -11,8 +11,8 @@ import { ALWAYS_PULL_MODES, type AlwaysPullMode } from '../config/schema.js'
 import type { Warnings } from './warnings.js'
 
 export const LABEL_ALWAYS_PULL = 'pullguard.dev/always-pull'
-const LABEL_INJECT = 'pullguard.dev/inject'
-const LABEL_DISCOVER = 'pullguard.dev/discover-secrets'
+export const LABEL_INJECT = 'pullguard.dev/inject'
+export const LABEL_DISCOVER = 'pullguard.dev/discover-secrets'
 
 export interface NamespacePolicy {
   readonly alwaysPull: AlwaysPullMode

@@ -9,8 +9,8 @@
  */
 import { fitWidth } from '../text/truncate.js'
 
-const MAX_WARNING_LENGTH = 119
-const MAX_WARNINGS = 10
+export const MAX_WARNING_LENGTH = 119
+export const MAX_WARNINGS = 10
 
 export const WARNING_REASONS = [
   'invalid-image',

@@ -24,11 +24,11 @@ export interface RawRegistryEntry {
   namespaceSelector?: RawLabelSelector
 }
 
-const MISSING_SECRETS_MODES = ['inject', 'skip'] as const
+export const MISSING_SECRETS_MODES = ['inject', 'skip'] as const
 export type MissingSecretsMode = typeof MISSING_SECRETS_MODES[number]
 
 /** What happens to the copies of a distributed Secret whose source is deleted. */
-const ON_SOURCE_DELETED_MODES = ['keep', 'delete'] as const
+export const ON_SOURCE_DELETED_MODES = ['keep', 'delete'] as const
 export type OnSourceDeletedMode = typeof ON_SOURCE_DELETED_MODES[number]
 
 export interface RawConfig {

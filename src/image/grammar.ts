@@ -41,7 +41,7 @@ export function isLowerHexOfLength (s: string, n: number): boolean {
  * it must be '.', '_', '__' or any number of '-' (so '_-', '._', '..' and
  * '___' are all rejected).
  */
-function isPathComponent (s: string): boolean {
+export function isPathComponent (s: string): boolean {
   const n = s.length
   if (n === 0 || !isLowerAlnum(s.charCodeAt(0)) || !isLowerAlnum(s.charCodeAt(n - 1))) return false
   let i = 0
@@ -56,7 +56,7 @@ function isPathComponent (s: string): boolean {
 }
 
 /** `remoteName = pathComponent(?:/pathComponent)*` (regexp.go): empty components ('a//b', 'a/') fail. */
-function isRemoteName (s: string): boolean {
+export function isRemoteName (s: string): boolean {
   return s.split('/').every(isPathComponent)
 }
 
@@ -74,7 +74,7 @@ const isPort = (s: string): boolean => s.length > 0 && every(s, isDigit) // `(?:
  * `domainName` is dot-separated domain components and `ipv6address` is
  * `\[(?:[a-fA-F0-9:]+)\]` (no zone ids, no embedded IPv4).
  */
-function isDomainAndPort (s: string): boolean {
+export function isDomainAndPort (s: string): boolean {
   let host = s
   let rest = ''
   if (s.charCodeAt(0) === 0x5b /* [ */) {
@@ -94,7 +94,7 @@ function isDomainAndPort (s: string): boolean {
 }
 
 /** `tag = [\w][\w.-]{0,127}` (regexp.go). */
-function isTag (s: string): boolean {
+export function isTag (s: string): boolean {
   return s.length >= 1 && s.length <= 128 && isWord(s.charCodeAt(0)) &&
     every(s, (c) => isWord(c) || c === 0x2e || c === 0x2d)
 }
@@ -105,7 +105,7 @@ function isTag (s: string): boolean {
  * algorithm may be uppercase and the hex any case/length ≥ 32. go-digest then
  * validates it properly (see validateDigest in reference.ts).
  */
-function isDigestPattern (s: string): boolean {
+export function isDigestPattern (s: string): boolean {
   const colon = s.indexOf(':')
   if (colon < 1) return false
   const hex = s.slice(colon + 1)

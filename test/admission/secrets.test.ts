@@ -10,9 +10,10 @@ import { imageSites } from '../../src/admission/image-sites.js'
 import { namespacePolicy } from '../../src/admission/namespace-policy.js'
 import { resolveSites, type RequestContext, type Resolution } from '../../src/admission/resolve.js'
 import {
-  ENFORCE_MOUNTABLE_ANNOTATION, mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged, type SecretChoice,
+  mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged, type SecretChoice,
 } from '../../src/admission/secrets.js'
 import { Warnings } from '../../src/admission/warnings.js'
+import { ENFORCE_MOUNTABLE_ANNOTATION } from '../../src/cluster/types.js'
 import { summarizePullSecret } from '../../src/cluster/pull-secret.js'
 import { ClusterStore } from '../../src/cluster/store.js'
 import { summarizeNamespace, summarizeServiceAccount } from '../../src/cluster/summaries.js'

@@ -6,7 +6,7 @@ import t from 'tap'
 import { summarizePullSecret } from '../../src/cluster/pull-secret.js'
 import { ClusterStore } from '../../src/cluster/store.js'
 import { summarizeNamespace, summarizeServiceAccount } from '../../src/cluster/summaries.js'
-import type { DistributionView } from '../../src/distribution/plan.js'
+import type { DistributionView } from '../../src/distribution/observation.js'
 import { withDistribution } from '../../src/distribution/view.js'
 import { namespaceObject, pullSecret, serviceAccount } from '../helpers/cluster.js'
 
