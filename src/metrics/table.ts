@@ -101,6 +101,41 @@ export const METRICS = {
   },
 } as const satisfies Record<string, MetricRow>
 
+/**
+ * Secret distribution's metrics (kube/distribution-metrics.ts), registered
+ * only when distribution runs. The copy and source gauges come from the
+ * leader's last plan: a follower exports none of them, so `sum` over
+ * replicas counts each copy once. The leader gauge is on every replica.
+ */
+export const DISTRIBUTION_METRICS = {
+  leader: {
+    name: 'pullguard_distribution_leader',
+    help: '1 on the replica that writes the distributed Secret copies (it holds the Lease pullguard-secret-distribution), else 0.',
+    type: 'gauge',
+    labels: [],
+  },
+  copies: {
+    name: 'pullguard_distribution_copies',
+    help: 'Copies that belong in a namespace, by state as the leader last saw them: current, outdated (rotation not written yet), pending (not created yet), ' +
+      'unmanaged (a Secret of that name pullguard does not manage: conflict, left alone), source-missing, source-invalid, source-conflict (two sources), unknown. Leader only.',
+    type: 'gauge',
+    labels: ['state'],
+  },
+  sourceProblems: {
+    name: 'pullguard_distribution_source_problems',
+    help: 'Distributed Secrets whose source is missing or not a pull Secret, by registries[] entry and problem (missing, not-a-pull-secret). Leader only.',
+    type: 'gauge',
+    labels: ['entry', 'problem'],
+  },
+  writes: { name: 'pullguard_distribution_writes_total', help: 'Secret copies created, updated and deleted by this replica.', type: 'counter', labels: ['operation'] },
+  syncErrors: {
+    name: 'pullguard_distribution_sync_errors_total',
+    help: 'Failed API calls of secret distribution, by operation (create, update, delete, get-source, list); a 409 Conflict counts and is retried.',
+    type: 'counter',
+    labels: ['operation'],
+  },
+} as const satisfies Record<string, MetricRow>
+
 type Declared<T extends MetricType> = T extends 'counter' ? Counter : T extends 'gauge' ? Gauge : Histogram
 
 /** prom-client calls it at every scrape with the metric as `this`. */

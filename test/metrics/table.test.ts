@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Registry } from 'prom-client'
 import { createMetrics } from '../../src/metrics.js'
-import { declare, METRICS, type MetricRow } from '../../src/metrics/table.js'
+import { registerDistributionMetrics } from '../../src/kube/distribution-metrics.js'
+import { declare, DISTRIBUTION_METRICS, METRICS, type MetricRow } from '../../src/metrics/table.js'
 
 t.test('createMetrics registers every row of the table, as the row says', async (t) => {
   const { registry } = createMetrics({ defaultMetrics: false })
@@ -19,6 +20,16 @@ t.test('createMetrics registers every row of the table, as the row says', async 
   t.equal(new Set(rows.map((r) => r.name)).size, rows.length, 'no name twice')
   for (const row of rows) t.match(row.name, /^pullguard_[a-z_]+$/, `${row.name}: prefixed snake case`)
   for (const row of rows.filter((r) => r.type === 'counter')) t.match(row.name, /_total$/, `${row.name}: a counter ends in _total`)
+})
+
+t.test('secret distribution registers its rows of the table', async (t) => {
+  const registry = new Registry()
+  registerDistributionMetrics(registry, () => { throw new Error('no status yet') })
+  const registered = await registry.getMetricsAsJSON()
+  const rows: MetricRow[] = Object.values(DISTRIBUTION_METRICS)
+  t.same(registered.map((m) => m.name).sort(), rows.map((r) => r.name).sort())
+  for (const row of rows) t.equal(registered.find((m) => m.name === row.name)?.type, row.type, `${row.name} is a ${row.type}`)
+  t.notOk(rows.some((r) => Object.values(METRICS).some((m) => m.name === r.name)), 'the two tables share no name')
 })
 
 t.test('declare: each type, and a collect hook that runs at scrape time', async (t) => {
