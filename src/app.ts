@@ -6,6 +6,7 @@ import { fastify, LogController, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { ClusterView } from './cluster/types.js'
 import type { Config } from './config/compile.js'
+import { createReviewLog, type ReviewLogLevel } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { metricsRoute } from './routes/metrics.js'
 import { clientErrorHandler } from './http/client-error.js'
@@ -85,6 +86,8 @@ export interface AppOptions {
   /** Without it the app speaks plain HTTP (for inject() tests only). */
   readonly tls?: TlsMaterial | undefined
   readonly logger?: Logger | undefined
+  /** The level of the one line per review (logger.ts REVIEW_LOG_LEVELS); default info. */
+  readonly reviewLogLevel?: ReviewLogLevel | undefined
   /** Tests shorten them; the defaults are the documented 10 s and 30 s. */
   readonly timeouts?: Timeouts | undefined
 }
@@ -116,7 +119,7 @@ export function buildApp (options: AppOptions): FastifyInstance {
   useErrorHandler(app)
   useJsonParser(app)
   const routeOptions = { config: getConfig, cluster: options.cluster, metrics: options.metrics }
-  void app.register(reviewRoutes, routeOptions)
+  void app.register(reviewRoutes, { ...routeOptions, reviewLog: createReviewLog(options.logger, options.reviewLogLevel) })
   void app.register(previewRoutes, routeOptions)
   return app
 }

@@ -1,56 +1,32 @@
 /**
  * Prometheus metrics, on a Registry of their own (never prom-client's global
- * default), so every app and every test has a private set.
- *
- * Every label value goes through a fixed allow-list before it reaches
- * prom-client: a time series exists per distinct label set, and a value taken
- * from a request (an operation, a subresource) could otherwise create series
- * without bound (https://prometheus.io/docs/practices/naming/#labels: "Do not
- * use labels to store dimensions with high cardinality"). Anything outside a
- * list is counted as `other`, so totals stay right. No metric carries config
- * contents (registry names, Secret names) for the same reason.
+ * default), so every app and every test has a private set. The metrics are
+ * declared in one table (metrics/table.ts); their label vocabularies and the
+ * bounding of every value live in metrics/vocabulary.ts; what an answered
+ * review records is metrics/admission-recording.ts. No metric carries config
+ * contents (registry names, Secret names).
  *
  * The handles never throw: a metric is not worth failing an admission for.
+ * On the admission path they cost one Map lookup and one increment per
+ * series: the label children are made on first use and kept (prom-client
+ * otherwise sorts and hashes the label object on every call).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { WARNING_REASONS } from './admission/warnings.js'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { declare, METRICS } from './metrics/table.js'
+import {
+  bounded, CERTIFICATES, DECISIONS, ENDPOINTS, entryLabel, INFORMER_RESOURCES, operationLabel, OTHER, POLICY_FIELDS, RELOAD_RESULTS,
+  SECRET_SOURCES, WARNING_REASONS, WEBHOOKS,
+  type AdmissionDecision, type CertificateKind, type Endpoint, type InformerResource, type PolicyField, type ReloadResult,
+  type SecretSource, type WarningReason, type Webhook,
+} from './metrics/vocabulary.js'
 
-export const OTHER = 'other'
-
-export const ENDPOINTS = ['mutate', 'validate', 'preview'] as const
-/**
- * The admission endpoints the API server calls, as the `webhook` label:
- * `mutate` is the MutatingWebhookConfiguration, `validate` the
- * ValidatingWebhookConfiguration of the validating-webhook component. Named
- * by endpoint because an AdmissionReview does not say which webhook sent it.
- */
-export const WEBHOOKS = ['mutate', 'validate'] as const
-export const OPERATIONS = ['CREATE', 'UPDATE', 'UPDATE/ephemeralcontainers', 'DELETE', 'CONNECT'] as const
-export const DECISIONS = ['patched', 'allowed', 'skipped', 'denied', 'error'] as const
-export const SECRET_SOURCES = ['config', 'discovery'] as const
-export const POLICY_FIELDS = ['initContainers', 'containers', 'ephemeralContainers', 'volumes'] as const
-/** Why a warning was returned (admission/warnings.ts); the text itself is never a label. */
-export { WARNING_REASONS }
-export const RELOAD_RESULTS = ['success', 'failure'] as const
-/** The informers pullguard runs in cluster mode (kube/informers.ts). */
-export const INFORMER_RESOURCES = ['namespaces', 'secrets/dockerconfigjson', 'secrets/dockercfg', 'serviceaccounts'] as const
-
-export type Endpoint = typeof ENDPOINTS[number]
-export type Webhook = typeof WEBHOOKS[number]
-export type AdmissionDecision = typeof DECISIONS[number]
-export type SecretSource = typeof SECRET_SOURCES[number]
-export type PolicyField = typeof POLICY_FIELDS[number]
-export type WarningReason = typeof WARNING_REASONS[number]
-export type ReloadResult = typeof RELOAD_RESULTS[number]
-export type InformerResource = typeof INFORMER_RESOURCES[number]
-
-/**
- * A webhook answers in well under a millisecond to a few milliseconds; the
- * API server gives it at most 30 s (timeoutSeconds) but a healthy one never
- * gets near 1 s. Buckets are dense where the answers are, so a p99 shift
- * from 1 ms to 5 ms is visible; slower ones land in +Inf.
- */
-export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+export {
+  CERTIFICATES, DECISIONS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER, POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES,
+  WARNING_REASONS, WEBHOOKS, operationLabel,
+  type AdmissionDecision, type CertificateKind, type Endpoint, type InformerResource, type PolicyField, type ReloadResult,
+  type SecretSource, type WarningReason, type Webhook,
+} from './metrics/vocabulary.js'
+export { DURATION_BUCKETS } from './metrics/table.js'
 
 export interface AdmissionLabels {
   readonly endpoint: Endpoint
@@ -106,9 +82,6 @@ export interface Metrics {
   setCertificateSource (source: CertificateSource | undefined): void
 }
 
-export const CERTIFICATES = ['serving', 'ca'] as const
-export type CertificateKind = typeof CERTIFICATES[number]
-/** notAfter of the certificates in use; a kind left out is not known (e.g. a CA pullguard was not given). */
 export type CertificateSource = () => Partial<Record<CertificateKind, Date>>
 
 export interface BuildInfo {
@@ -128,167 +101,53 @@ export interface MetricsOptions {
 
 export function createMetrics (options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
-  const registers = [registry]
   const now = options.now ?? Date.now
   let informers = options.informers
   let certificates = options.certificates
 
-  // "Is the API server calling us at all?": a webhook that is never called
-  // (an untrusted caBundle, a wrong Service, a namespaceSelector that matches
-  // nothing) answers nothing wrong and looks healthy, and with
-  // failurePolicy: Ignore the API server admits every pod unmutated. These two
-  // series make the silence visible (the PullguardNotCalled alert,
-  // manifests/components/monitoring).
-  const received = new Counter({
-    name: 'pullguard_admission_reviews_received_total',
-    help: 'AdmissionReviews received, counted on arrival (malformed ones too), by endpoint: webhook="mutate" is the MutatingWebhookConfiguration, "validate" the ValidatingWebhookConfiguration (a review does not name its webhook).',
-    labelNames: ['webhook'] as const,
-    registers,
+  const received = declare(registry, METRICS.reviewsReceived)
+  const lastReview = declare(registry, METRICS.lastReview)
+  const requests = declare(registry, METRICS.requests)
+  const duration = declare(registry, METRICS.duration)
+  const secrets = declare(registry, METRICS.secretsInjected)
+  const forced = declare(registry, METRICS.policiesForced)
+  const denials = declare(registry, METRICS.denials)
+  const warnings = declare(registry, METRICS.warnings)
+  const configReloads = declare(registry, METRICS.configReloads)
+  const certificateReloads = declare(registry, METRICS.certificateReloads)
+  declare(registry, METRICS.buildInfo).set({ version: options.build?.version ?? 'unknown', node: process.version }, 1)
+  declare(registry, METRICS.certificateExpiry, function () {
+    this.reset()
+    let known: Partial<Record<CertificateKind, Date>> = {}
+    try { known = certificates?.() ?? {} } catch { /* a metric is not worth failing a scrape for */ }
+    for (const kind of CERTIFICATES) {
+      const date = known[kind]
+      if (date !== undefined && Number.isFinite(date.getTime())) this.set({ certificate: kind }, date.getTime() / 1000)
+    }
   })
-  const lastReview = new Gauge({
-    name: 'pullguard_admission_last_review_timestamp_seconds',
-    help: 'Unix time of the last AdmissionReview received, by webhook endpoint (mutate, validate); 0 until the first one.',
-    labelNames: ['webhook'] as const,
-    registers,
-  })
-  const requests = new Counter({
-    name: 'pullguard_admission_requests_total',
-    help: 'Admission requests answered, by endpoint, operation and decision.',
-    labelNames: ['endpoint', 'operation', 'decision'] as const,
-    registers,
-  })
-  const duration = new Histogram({
-    name: 'pullguard_admission_duration_seconds',
-    help: 'Time from request to answer, by endpoint.',
-    labelNames: ['endpoint'] as const,
-    buckets: DURATION_BUCKETS,
-    registers,
-  })
-  const secrets = new Counter({
-    name: 'pullguard_secrets_injected_total',
-    help: 'imagePullSecrets added to pods, by where the rule came from (entry: registries[] index for config).',
-    labelNames: ['source', 'entry'] as const,
-    registers,
-  })
-  const forced = new Counter({
-    name: 'pullguard_pull_policies_forced_total',
-    help: 'Pull policies set to Always, by pod spec field.',
-    labelNames: ['field'] as const,
-    registers,
-  })
-  const denials = new Counter({
-    name: 'pullguard_denials_total',
-    help: 'Admission requests denied, by endpoint.',
-    labelNames: ['endpoint'] as const,
-    registers,
-  })
-  const warnings = new Counter({
-    name: 'pullguard_warnings_total',
-    help: 'Admission warnings returned, by reason.',
-    labelNames: ['reason'] as const,
-    registers,
-  })
-  const configReloads = new Counter({
-    name: 'pullguard_config_reloads_total',
-    help: 'Config file reloads, by result (a failure keeps the last good config).',
-    labelNames: ['result'] as const,
-    registers,
-  })
-  const certificateReloads = new Counter({
-    name: 'pullguard_certificate_reloads_total',
-    help: 'Serving certificate reloads, by result (a failure keeps the old certificate).',
-    labelNames: ['result'] as const,
-    registers,
-  })
-  // Prometheus' own convention (prometheus_build_info): a constant 1, the
-  // facts in labels, so `count by (version)` shows a rollout's progress.
-  new Gauge({
-    name: 'pullguard_build_info',
-    help: 'Always 1; the labels say which pullguard version runs on which Node.js.',
-    labelNames: ['version', 'node'] as const,
-    registers,
-  }).set({ version: options.build?.version ?? 'unknown', node: process.version }, 1)
-  // An expiring certificate fails every handshake, and with failurePolicy:
-  // Ignore every pod is then admitted unmutated: alert well before.
-  new Gauge({
-    name: 'pullguard_certificate_expiry_timestamp_seconds',
-    help: 'notAfter of the certificate in use, as Unix time: certificate="serving" (what the webhook presents), "ca" (the CA the caBundle holds, when pullguard knows it).',
-    labelNames: ['certificate'] as const,
-    registers,
-    collect () {
-      this.reset()
-      let known: Partial<Record<CertificateKind, Date>> = {}
-      try { known = certificates?.() ?? {} } catch { /* a metric is not worth failing a scrape for */ }
-      for (const kind of CERTIFICATES) {
-        const date = known[kind]
-        if (date !== undefined && Number.isFinite(date.getTime())) this.set({ certificate: kind }, date.getTime() / 1000)
-      }
-    },
-  })
-  // As prometheus_config_last_reload_successful: the config that runs is the
-  // last good one; 0 means the file on disk was rejected and is NOT in effect.
-  const configGood = new Gauge({
-    name: 'pullguard_config_last_reload_successful',
-    help: '1 when the last config load or reload succeeded, 0 when the file was rejected and the last good config keeps running.',
-    registers,
-  })
-  const configGoodAt = new Gauge({
-    name: 'pullguard_config_last_reload_success_timestamp_seconds',
-    help: 'Unix time of the last successful config load (start-up) or reload.',
-    registers,
-  })
+  const configGood = declare(registry, METRICS.configGood)
+  const configGoodAt = declare(registry, METRICS.configGoodAt)
   configGood.set(1)
   configGoodAt.set(now() / 1000)
-  new Gauge({
-    name: 'pullguard_informer_synced',
-    help: '1 when the informer has completed its initial list, else 0.',
-    labelNames: ['resource'] as const,
-    registers,
-    collect () {
-      this.reset()
-      for (const s of informerStatuses(informers)) this.set({ resource: s.resource }, s.synced ? 1 : 0)
-    },
+  declare(registry, METRICS.informerSynced, function () {
+    this.reset()
+    for (const s of informerStatuses(informers)) this.set({ resource: s.resource }, s.synced ? 1 : 0)
   })
-  new Gauge({
-    name: 'pullguard_informer_staleness_seconds',
-    help: 'Seconds since the informer last heard from the API server (+Inf: never).',
-    labelNames: ['resource'] as const,
-    registers,
-    collect () {
-      this.reset()
-      const at = now()
-      for (const s of informerStatuses(informers)) {
-        const last = s.lastUpdated
-        this.set({ resource: s.resource }, typeof last === 'number' && Number.isFinite(last) ? Math.max(0, (at - last) / 1000) : Infinity)
-      }
-    },
+  declare(registry, METRICS.informerStaleness, function () {
+    this.reset()
+    const at = now()
+    for (const s of informerStatuses(informers)) {
+      const last = s.lastUpdated
+      this.set({ resource: s.resource }, typeof last === 'number' && Number.isFinite(last) ? Math.max(0, (at - last) / 1000) : Infinity)
+    }
   })
-
-  // Counters the informers keep themselves (kube/reflector.ts), read at
-  // scrape time like the gauges above. A relist means a watch could not
-  // resume (410 Gone: the API server's watch cache or etcd no longer had its
-  // resourceVersion) and the whole resource was listed again; a watch
-  // restart is routine (every watch ends after 5-10 minutes) unless its rate
-  // climbs, which means the API server keeps dropping the connection.
-  new Counter({
-    name: 'pullguard_informer_relists_total',
-    help: 'Complete lists of a resource after the first, each forced by a 410 Gone (the watch could not resume from its resourceVersion).',
-    labelNames: ['resource'] as const,
-    registers,
-    collect () {
-      this.reset()
-      for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.relists))
-    },
+  declare(registry, METRICS.informerRelists, function () {
+    this.reset()
+    for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.relists))
   })
-  new Counter({
-    name: 'pullguard_informer_watch_restarts_total',
-    help: 'Watches of a resource started again from its last resourceVersion: after the API server ended one (timeoutSeconds, 5-10 min) or it failed.',
-    labelNames: ['resource'] as const,
-    registers,
-    collect () {
-      this.reset()
-      for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.watchRestarts))
-    },
+  declare(registry, METRICS.informerWatchRestarts, function () {
+    this.reset()
+    for (const s of informerStatuses(informers)) this.inc({ resource: s.resource }, countOf(s.watchRestarts))
   })
 
   // Zero series for the small, fixed sets, so rate() and alerts on them work
@@ -318,8 +177,16 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
 
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
 
+  // Label children by their (already bounded) values, made on first use.
+  const requestChildren = children((key) => requests.labels(...(key.split('\n') as [string, string, string])))
+  const durationChildren = children((endpoint) => duration.labels(endpoint))
+  const secretChildren = children((key) => secrets.labels(...(key.split('\n') as [string, string])))
+  const forcedChildren = children((field) => forced.labels(field))
+  const denialChildren = children((endpoint) => denials.labels(endpoint))
+  const warningChildren = children((reason) => warnings.labels(reason))
+
   function observeDuration (endpoint: Endpoint, seconds: number): void {
-    if (Number.isFinite(seconds) && seconds >= 0) duration.observe({ endpoint: bounded(endpoint, ENDPOINTS) }, seconds)
+    if (Number.isFinite(seconds) && seconds >= 0) durationChildren(bounded(endpoint, ENDPOINTS)).observe(seconds)
   }
 
   return {
@@ -329,11 +196,9 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     },
     admissionRequests: {
       inc (labels) {
-        requests.inc({
-          endpoint: bounded(labels.endpoint, ENDPOINTS),
-          operation: operationLabel(labels.operation, labels.subResource),
-          decision: bounded(labels.decision, DECISIONS),
-        })
+        // Label order as METRICS.requests declares them: endpoint, operation, decision.
+        const key = `${bounded(labels.endpoint, ENDPOINTS)}\n${operationLabel(labels.operation, labels.subResource)}\n${bounded(labels.decision, DECISIONS)}`
+        requestChildren(key).inc()
       },
     },
     admissionDuration: {
@@ -347,20 +212,20 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       inc (source, entry, count = 1) {
         if (!countable(count)) return
         const s = bounded(source, SECRET_SOURCES)
-        secrets.inc({ source: s, entry: s === 'config' ? entryLabel(entry) : '' }, count)
+        secretChildren(`${s}\n${s === 'config' ? entryLabel(entry) : ''}`).inc(count)
       },
     },
     pullPoliciesForced: {
       inc (field, count = 1) {
-        if (countable(count)) forced.inc({ field: bounded(field, POLICY_FIELDS) }, count)
+        if (countable(count)) forcedChildren(bounded(field, POLICY_FIELDS)).inc(count)
       },
     },
     denials: {
-      inc (endpoint) { denials.inc({ endpoint: bounded(endpoint, ENDPOINTS) }) },
+      inc (endpoint) { denialChildren(bounded(endpoint, ENDPOINTS)).inc() },
     },
     warnings: {
       inc (reason, count = 1) {
-        if (countable(count)) warnings.inc({ reason: bounded(reason, WARNING_REASONS) }, count)
+        if (countable(count)) warningChildren(bounded(reason, WARNING_REASONS)).inc(count)
       },
     },
     configReloads: {
@@ -378,23 +243,19 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
 }
 
 /**
- * The operation label: `CREATE`, `UPDATE`, `UPDATE/ephemeralcontainers`,
- * `DELETE`, `CONNECT`, else `other` (the `status` and `binding`
- * subresources, operations a future API server may add, and garbage).
+ * A cache of label children. Keys are bounded label values, so it holds at
+ * most as many entries as the metric has series.
  */
-export function operationLabel (operation: unknown, subResource?: unknown): string {
-  if (typeof operation !== 'string') return OTHER
-  const full = typeof subResource === 'string' && subResource !== '' ? `${operation}/${subResource}` : operation
-  return bounded(full, OPERATIONS)
-}
-
-function bounded (value: unknown, allowed: readonly string[]): string {
-  return typeof value === 'string' && allowed.includes(value) ? value : OTHER
-}
-
-/** registries[] indexes: bounded by the length of the operator's config. */
-function entryLabel (entry: unknown): string {
-  return typeof entry === 'number' && Number.isSafeInteger(entry) && entry >= 0 ? String(entry) : OTHER
+function children<C> (make: (key: string) => C): (key: string) => C {
+  const made = new Map<string, C>()
+  return (key) => {
+    let child = made.get(key)
+    if (child === undefined) {
+      child = make(key)
+      made.set(key, child)
+    }
+    return child
+  }
 }
 
 function noop (): void {}

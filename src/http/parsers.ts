@@ -22,7 +22,7 @@ export function parseJsonBody (text: string): unknown {
     const position = /position (\d+)/.exec(String((err as Error).message))?.[1]
     throw new PullguardError('PG_BODY_INVALID_JSON', `body is not valid JSON${position === undefined ? '' : ` (at byte ${position})`}`)
   }
-  guardBody(value)
+  guardBody(value, text)
   return value
 }
 

@@ -1,11 +1,15 @@
 /**
- * What one review line in the log says about an outcome: the decision, the
- * Secret names added, the fields forced to Always and the warnings (which
- * hold no credential material, see admission/warnings.ts); never images,
- * Secret data or request bodies.
+ * What one review line in the log says: who (uid, namespace, pod), what
+ * (endpoint, operation, dryRun) and the outcome: the decision, the Secret
+ * names added, the fields forced to Always and the warnings (which hold no
+ * credential material, see admission/warnings.ts); never images, env, args,
+ * annotations, Secret data or request bodies. That is what lets the line skip
+ * pino's redaction (logger.ts, createReviewLog), and test/routes/review.test.ts
+ * plants credential-shaped text in every other field of a pod to prove it.
  */
 import type { Outcome } from '../admission/outcome.js'
 import { isObject } from '../admission/pod.js'
+import type { AdmissionInput } from '../admission/request.js'
 
 export type Decision = 'skipped' | 'patched' | 'allowed' | 'denied'
 
@@ -15,15 +19,42 @@ export function decisionOf (outcome: Outcome): Decision {
   return outcome.patch.length > 0 ? 'patched' : 'allowed'
 }
 
-export function summarize (outcome: Outcome): Record<string, unknown> {
+export interface ReviewLine {
+  readonly uid: string | undefined
+  readonly endpoint: string
+  readonly namespace: string | undefined
+  readonly pod: string | undefined
+  readonly operation: string | undefined
+  readonly dryRun: boolean
+  readonly decision: Decision
+  /** Absent (undefined, which pino leaves out) unless the request was skipped. */
+  readonly skipped: string | undefined
+  readonly secretsAdded: readonly string[]
+  readonly policiesForced: readonly string[]
+  readonly warnings: readonly string[]
+  readonly durationMs: number
+}
+
+/** One object literal of a fixed shape, so the line costs one allocation and pino's key loop stays monomorphic. */
+export function reviewLine (endpoint: string, input: AdmissionInput, outcome: Outcome, durationMs: number): ReviewLine {
   return {
+    uid: forLog(input.uid),
+    endpoint,
+    namespace: forLog(input.namespace),
+    pod: podNameOf(input.object),
+    operation: forLog(input.subResource === '' ? input.operation : `${input.operation}/${input.subResource}`),
+    dryRun: input.dryRun,
     decision: decisionOf(outcome),
-    ...(outcome.skipped === undefined ? {} : { skipped: outcome.skipped }),
-    secretsAdded: outcome.injected.map((i) => i.name),
-    policiesForced: outcome.forced.map((f) => f.field),
+    skipped: outcome.skipped,
+    secretsAdded: outcome.injected.map(nameOf),
+    policiesForced: outcome.forced.map(fieldOf),
     warnings: outcome.warnings,
+    durationMs,
   }
 }
+
+function nameOf (secret: { readonly name: string }): string { return secret.name }
+function fieldOf (forced: { readonly field: string }): string { return forced.field }
 
 /**
  * Mutating admission runs before the API server validates the object, so a
