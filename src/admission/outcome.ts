@@ -11,6 +11,15 @@ import type { WarningReason } from './warnings.js'
 export const SECRET_SOURCES = ['config', 'discovery'] as const
 export type SecretSource = typeof SECRET_SOURCES[number]
 
+/** The decision in one word: the review line's `decision` and the metrics' `decision` label. */
+export type Decision = 'skipped' | 'patched' | 'allowed' | 'denied'
+
+export function decisionOf (outcome: Outcome): Decision {
+  if (!outcome.allowed) return 'denied'
+  if (outcome.skipped !== undefined) return 'skipped'
+  return outcome.patch.length > 0 ? 'patched' : 'allowed'
+}
+
 /** Why a request was let through untouched without looking at its images. */
 export type SkipReason =
   | 'not-pods'

@@ -7,7 +7,7 @@
 import type { Outcome } from '../admission/outcome.js'
 import type { AdmissionInput } from '../admission/request.js'
 import type { Endpoint, Metrics } from '../metrics.js'
-import { decisionOf } from '../routes/summary.js'
+import { decisionOf } from '../admission/outcome.js'
 
 /** `seconds`: the request's duration, when the caller measured it (the histogram is then observed too). */
 export function recordOutcome (metrics: Metrics | undefined, endpoint: Endpoint, input: AdmissionInput, outcome: Outcome, seconds?: number): void {

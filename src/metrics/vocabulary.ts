@@ -10,14 +10,14 @@
  *
  * Where a vocabulary belongs to another module, it is imported from there, or
  * checked against that module's type with `satisfies` so the two cannot
- * drift (those modules export the type but not yet the list).
+ * drift (kube/informers.ts: importing a value from kube/ would load
+ * @kubernetes/client-node in local mode).
  */
-import type { SecretDecision, ForcedPolicy } from '../admission/outcome.js'
-import { CONTAINER_LISTS } from '../admission/pod.js'
+import { SECRET_SOURCES, type Decision, type SecretSource } from '../admission/outcome.js'
+import { IMAGE_LISTS, type ImageList } from '../admission/pod.js'
 import { WARNING_REASONS } from '../admission/warnings.js'
 // A type only: importing a value from kube/ would load @kubernetes/client-node in local mode.
 import type { InformedResource } from '../kube/informers.js'
-import type { Decision } from '../routes/summary.js'
 
 export const OTHER = 'other'
 
@@ -31,11 +31,12 @@ export const ENDPOINTS = ['mutate', 'validate', 'preview'] as const
 export const WEBHOOKS = ['mutate', 'validate'] as const
 /** admission.k8s.io/v1 Operation values, with the one subresource pullguard handles. */
 export const OPERATIONS = ['CREATE', 'UPDATE', 'UPDATE/ephemeralcontainers', 'DELETE', 'CONNECT'] as const
-/** routes/summary.ts decisionOf's answers, and `error` for a request that got none. */
+/** admission/outcome.ts decisionOf's answers, and `error` for a request that got none. */
 export const DECISIONS = ['patched', 'allowed', 'skipped', 'denied', 'error'] as const satisfies ReadonlyArray<Decision | 'error'>
-export const SECRET_SOURCES = ['config', 'discovery'] as const satisfies ReadonlyArray<SecretDecision['source']>
+/** Where an injected Secret came from (admission/outcome.ts). */
+export { SECRET_SOURCES }
 /** The pod spec lists a pull policy can be forced in (admission/pod.ts), and image volumes. */
-export const POLICY_FIELDS = [...CONTAINER_LISTS, 'volumes'] as const satisfies ReadonlyArray<ForcedPolicy['list']>
+export const POLICY_FIELDS = IMAGE_LISTS
 /** Why a warning was returned (admission/warnings.ts); the text itself is never a label. */
 export { WARNING_REASONS }
 export const RELOAD_RESULTS = ['success', 'failure'] as const
@@ -46,8 +47,8 @@ export const CERTIFICATES = ['serving', 'ca'] as const
 export type Endpoint = typeof ENDPOINTS[number]
 export type Webhook = typeof WEBHOOKS[number]
 export type AdmissionDecision = typeof DECISIONS[number]
-export type SecretSource = typeof SECRET_SOURCES[number]
-export type PolicyField = typeof POLICY_FIELDS[number]
+export type { SecretSource }
+export type PolicyField = ImageList
 export type WarningReason = typeof WARNING_REASONS[number]
 export type ReloadResult = typeof RELOAD_RESULTS[number]
 export type InformerResource = typeof INFORMER_RESOURCES[number]

@@ -44,10 +44,6 @@ export function podCreateInput (pod: unknown, namespace: string): AdmissionInput
   return { uid: 'pullguard-preview', operation: 'CREATE', namespace, resource: PODS, subResource: '', object: pod, oldObject: undefined, username: '', dryRun: true }
 }
 
-// The owner is config/names.ts; re-exported only until routes/preview.ts
-// (another module's file) imports it from there. Remove then.
-export { isNamespaceName }
-
 export interface ObjectPreview {
   readonly object: ManifestObject
   readonly kind: string

@@ -7,7 +7,7 @@
  */
 import type { ImageDecision } from '../admission/outcome.js'
 import type { PatchOperation } from '../admission/json-patch.js'
-import { decisionOf, type Decision } from '../routes/summary.js'
+import { decisionOf, type Decision } from '../admission/outcome.js'
 import type { ObjectPreview, PodPreview } from './evaluate.js'
 
 export interface ObjectReport {

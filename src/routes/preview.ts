@@ -17,12 +17,13 @@ import type { Metrics } from '../metrics.js'
 import { isObject } from '../admission/pod.js'
 import type { AdmissionInput } from '../admission/request.js'
 import { decodeReview } from '../admission/review.js'
+import { decisionOf } from '../admission/outcome.js'
 import { PullguardError } from '../errors.js'
 import { useYamlParser, YamlBody } from '../http/parsers.js'
 import { manifestsFromValue, type ManifestObject } from '../preview/documents.js'
-import { isNamespaceName, podCreateInput, previewObject, previewPod, type PodPreview } from '../preview/evaluate.js'
+import { isNamespaceName } from '../config/names.js'
+import { podCreateInput, previewObject, previewPod, type PodPreview } from '../preview/evaluate.js'
 import { previewReport } from '../preview/report.js'
-import { decisionOf } from './summary.js'
 
 export interface PreviewRoutesOptions {
   readonly config: () => Config

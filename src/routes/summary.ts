@@ -7,17 +7,10 @@
  * pino's redaction (logger.ts, createReviewLog), and test/routes/review.test.ts
  * plants credential-shaped text in every other field of a pod to prove it.
  */
-import type { Outcome } from '../admission/outcome.js'
-import { isObject } from '../admission/pod.js'
+import { decisionOf, type Decision, type Outcome } from '../admission/outcome.js'
+import { nameOrGenerateName } from '../admission/pod.js'
 import type { AdmissionInput } from '../admission/request.js'
-
-export type Decision = 'skipped' | 'patched' | 'allowed' | 'denied'
-
-export function decisionOf (outcome: Outcome): Decision {
-  if (!outcome.allowed) return 'denied'
-  if (outcome.skipped !== undefined) return 'skipped'
-  return outcome.patch.length > 0 ? 'patched' : 'allowed'
-}
+import { truncate } from '../text/truncate.js'
 
 export interface ReviewLine {
   readonly uid: string | undefined
@@ -67,13 +60,10 @@ function fieldOf (forced: { readonly field: string }): string { return forced.fi
 export const MAX_LOGGED_NAME_LENGTH = 253
 
 export function forLog (value: string | undefined): string | undefined {
-  return value !== undefined && value.length > MAX_LOGGED_NAME_LENGTH ? `${value.slice(0, MAX_LOGGED_NAME_LENGTH)}…` : value
+  return value === undefined ? undefined : truncate(value, MAX_LOGGED_NAME_LENGTH)
 }
 
-/** metadata.name, or generateName for pods that do not have a name yet (cut, see forLog). */
+/** The pod's name as admission/pod.ts nameOrGenerateName gives it (cut, see forLog). */
 export function podNameOf (object: unknown): string | undefined {
-  if (!isObject(object) || !isObject(object.metadata)) return undefined
-  const { name, generateName } = object.metadata
-  if (typeof name === 'string' && name !== '') return forLog(name)
-  return typeof generateName === 'string' ? forLog(generateName) : undefined
+  return forLog(nameOrGenerateName(object))
 }
