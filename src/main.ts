@@ -24,12 +24,13 @@ import { startSecretDistributor, type SecretDistributor } from './kube/secret-di
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createCertReloader, type SecureContextTarget } from './reload/cert-reloader.js'
+import { createCertReloader } from './reload/cert-reloader.js'
 import { createConfigReloader, type ConfigReloader } from './reload/config-reloader.js'
 import { readSettings, SERVE_USAGE, type Settings } from './settings.js'
-import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
+import { startCertificateBootstrap, type CertificateBootstrap } from './bootstrap/certificate-bootstrap.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
 import type { TlsPair } from './tls/server-options.js'
+import type { SecureContextTarget } from './tls/serving-pair.js'
 import { STRICT_PARSER_WARNING, strictCertificateProblems } from './tls/strict-der.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))

@@ -23,7 +23,7 @@ export interface Settings {
   readonly drainMs: number
   /** RELOAD_POLL_SECONDS: how often config and certificate files are re-read besides fs events. */
   readonly reloadPollMs: number
-  /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (tls/bootstrap.ts). */
+  /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (bootstrap/certificate-bootstrap.ts). */
   readonly bootstrap: { readonly secretName: string, readonly service: string, readonly webhookConfigName: string } | undefined
   /**
    * PULLGUARD_DISTRIBUTE_SECRETS=true: keep the copies of `from` Secrets

@@ -41,7 +41,7 @@ import type { CredentialKey } from '../registry/credential-key.js'
 import {
   DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type PatternLimits, type PatternPrecision,
 } from '../registry/private-image-patterns.js'
-import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
+import { apiErrorOf, type ApiErrorInfo } from '../bootstrap/api-error.js'
 import { excludedNamespacesPattern } from './excluded-namespaces.js'
 import { LeaderLease } from './leader-lease.js'
 
