@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'PG_NOT_FOUND'
   | 'PG_LISTEN_FAILED'
   | 'PG_INTERNAL'
+  | 'PG_BOOTSTRAP_FAILED'
+  | 'PG_CERTIFICATE_OPTIONS'
+  | 'PG_USAGE'
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_CONFIG_INVALID: 500,
@@ -48,6 +51,12 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_NOT_FOUND: 404,
   PG_LISTEN_FAILED: 500,
   PG_INTERNAL: 500,
+  // Never an HTTP answer: start-up and the certificate bootstrap (bootstrap/api-error.ts).
+  PG_BOOTSTRAP_FAILED: 500,
+  // Never an HTTP answer: a bad certificate option (tls/certs.ts), exit code 2 in the certs CLI.
+  PG_CERTIFICATE_OPTIONS: 500,
+  // Never an HTTP answer: a bad command line (tls/certs-cli.ts), exit code 2.
+  PG_USAGE: 500,
 }
 
 export class PullguardError extends Error {

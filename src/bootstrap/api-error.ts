@@ -8,6 +8,7 @@
  * reason and message (which the API server words without object data, e.g.
  * `secrets "pullguard-tls" is forbidden: User ... cannot get ...`).
  */
+import { PullguardError } from '../errors.js'
 
 export interface ApiErrorInfo {
   /** HTTP status; undefined when the request never got an answer. */
@@ -58,8 +59,12 @@ function clean (text: string): string {
 }
 
 /** An error whose message was built from safe parts only (fixed text, apiErrorOf). */
-export class BootstrapError extends Error {
+export class BootstrapError extends PullguardError {
   override name = 'BootstrapError'
+
+  constructor (message: string) {
+    super('PG_BOOTSTRAP_FAILED', message)
+  }
 }
 
 /** A message for any error that is safe to log, return and keep in status(). */

@@ -20,6 +20,7 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import forge from 'node-forge'
+import { PullguardError } from '../errors.js'
 
 const { pki, md } = forge
 
@@ -52,8 +53,12 @@ export interface CertificateBundle {
 }
 
 /** A bad option value: the CLI turns this into exit code 2 plus usage. */
-export class CertificateOptionsError extends Error {
+export class CertificateOptionsError extends PullguardError {
   override name = 'CertificateOptionsError'
+
+  constructor (message: string) {
+    super('PG_CERTIFICATE_OPTIONS', message)
+  }
 }
 
 export const CA_COMMON_NAME = 'pullguard-ca'
