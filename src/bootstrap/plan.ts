@@ -32,7 +32,8 @@
  * when it patched them (`restartOverlap`).
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { CA_COMMON_NAME, generateCertificateAuthority, generateServingCertificate, serviceDnsNames } from '../tls/certs.js'
+import { CA_COMMON_NAME, generateCertificateAuthority, generateServingCertificate } from '../tls/certs.js'
+import { serviceDnsNames } from '../tls/names.js'
 import { checkPair } from '../tls/serving-pair.js'
 import { strictCertificateProblems } from '../tls/strict-der.js'
 import {

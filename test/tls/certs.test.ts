@@ -13,12 +13,12 @@ import {
   caBundle,
   generateCertificates,
   generateServingCertificate,
-  randomSerialNumber,
   validateDnsName,
   validateNamespace,
   validateServiceName
 } from '../../src/tls/certs.js'
 import type { CertificateBundle } from '../../src/tls/certs.js'
+import { randomSerialNumber } from '../../src/tls/serial.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11'
