@@ -7,6 +7,7 @@
  * PULLGUARD_CONFIG, then the example config shipped in the repo (so
  * `npm start` works on a fresh clone).
  */
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { PullguardError } from './errors.js'
 import { namespaceProblem, objectNameProblem, serviceNameProblem } from './tls/names.js'
@@ -119,7 +120,7 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
     configIsExample: configFile === undefined,
     port,
     healthPort,
-    host: nonEmpty(env.HOST) ?? '0.0.0.0',
+    host: hostFrom(env),
     tls,
     devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
     selfNamespace,
@@ -181,6 +182,16 @@ function clusterFrom (kubeconfigFlag: string | undefined, env: Env, probe: Setti
   // KUBECONFIG is a path list (kubectl merges it); the first file is the one loaded.
   if (fromEnv !== undefined) return { mode: 'kubeconfig', file: fromEnv.split(':').find((entry) => entry !== '') ?? fromEnv }
   return { mode: 'local', why: 'no service account token and no kubeconfig' }
+}
+
+/** HOST: an IP address (`::` for dual stack) or a host name (RFC 1123: a DNS-1123 subdomain, any case). */
+function hostFrom (env: Env): string {
+  const host = nonEmpty(env.HOST)
+  if (host === undefined) return '0.0.0.0'
+  if (isIP(host) === 0 && objectNameProblem(host.toLowerCase()) !== undefined) {
+    throw settingsError(`HOST=${JSON.stringify(host)} is not an IP address or a host name (RFC 1123)`)
+  }
+  return host
 }
 
 function nameFrom (env: Env, name: string, problemOf: (value: string) => string | undefined): string | undefined {

@@ -59,6 +59,8 @@ const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['namespace', [], { POD_NAMESPACE: 'Pullguard' }, /^POD_NAMESPACE="Pullguard" is not valid: a namespace .*\(RFC 1123 label\)$/],
   ['namespace with bootstrap', ['--bootstrap-certs'], { POD_NAMESPACE: 'a.b' }, /^POD_NAMESPACE="a.b"/],
   ['cluster mode', [], { PULLGUARD_CLUSTER: 'maybe' }, /^PULLGUARD_CLUSTER="maybe" is not one of auto, off$/],
+  ['listen address', [], { HOST: 'http://0.0.0.0' }, /^HOST="http:\/\/0.0.0.0" is not an IP address or a host name/],
+  ['listen address with a port', [], { HOST: '127.0.0.1:8443' }, /^HOST="127.0.0.1:8443"/],
 ]
 for (const [name, argv, env, message] of bad) {
   t.test(`rejects: ${name}`, async (t) => {
@@ -70,6 +72,13 @@ for (const [name, argv, env, message] of bad) {
 t.test('BOOTSTRAP_* are read only with --bootstrap-certs', async (t) => {
   t.equal(readSettings([], { BOOTSTRAP_SERVICE: 'Bad_Name' }, EXAMPLE).bootstrap, undefined, 'not read, so not refused')
   t.same(readSettings(['--bootstrap-certs'], { POD_NAMESPACE: 'p', BOOTSTRAP_SECRET: 'tls.pullguard.dev' }, EXAMPLE).bootstrap?.secretName, 'tls.pullguard.dev', 'a Secret name may hold dots')
+})
+
+t.test('HOST', async (t) => {
+  for (const host of ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost', 'Pullguard.Example.com']) {
+    t.equal(readSettings([], { HOST: host }, EXAMPLE).host, host, host)
+  }
+  t.equal(readSettings([], {}, EXAMPLE).host, '0.0.0.0', 'the default')
 })
 
 t.test('DEV_CERT_DIR', async (t) => {
