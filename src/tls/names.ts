@@ -12,8 +12,8 @@
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-export const DNS_LABEL_MAX = 63
-export const DNS_NAME_MAX = 253
+const DNS_LABEL_MAX = 63
+const DNS_NAME_MAX = 253
 
 /** Why `name` cannot be a Kubernetes Service name (IsDNS1035Label), or undefined. */
 export function serviceNameProblem (name: string): string | undefined {
