@@ -10,7 +10,7 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { PullguardError } from './errors.js'
-import { namespaceProblem, objectNameProblem, serviceNameProblem } from './tls/names.js'
+import { objectNameProblem, serviceNameProblem } from './tls/names.js'
 
 /**
  * Local or cluster mode (the same shape as kube/connection.ts's, decided
@@ -102,7 +102,9 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
   const port = portFrom(env, 'PORT', DEFAULT_PORT)
   const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
   if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
-  const selfNamespace = nameFrom(env, 'POD_NAMESPACE', namespaceProblem)
+  // Not checked against the namespace rules: the kubelet sets it from
+  // metadata.namespace (the downward API), which the API server validated.
+  const selfNamespace = nonEmpty(env.POD_NAMESPACE)
   const bootstrap = flags['bootstrap-certs'] === true ? bootstrapFrom(env) : undefined
   if (bootstrap !== undefined && tls !== undefined) {
     throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')

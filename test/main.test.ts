@@ -105,7 +105,6 @@ const badStarts: Array<[string, Record<string, string>, string[], RegExp]> = [
     /^pullguard: BOOTSTRAP_SERVICE="Bad_Name" is not valid: a Service name must be 1-63 lowercase letters, digits or '-', start with a letter and end with a letter or digit \(RFC 1035 label\)\n$/],
   ['BOOTSTRAP_SECRET', { POD_NAMESPACE: 'pullguard', BOOTSTRAP_SECRET: 'Pullguard-TLS' }, ['--bootstrap-certs'], /^pullguard: BOOTSTRAP_SECRET="Pullguard-TLS" is not valid: .*RFC 1123 subdomain/],
   ['WEBHOOK_CONFIG_NAME', { POD_NAMESPACE: 'pullguard', WEBHOOK_CONFIG_NAME: '-x' }, ['--bootstrap-certs'], /^pullguard: WEBHOOK_CONFIG_NAME="-x" is not valid/],
-  ['POD_NAMESPACE', { POD_NAMESPACE: 'Team_A' }, [], /^pullguard: POD_NAMESPACE="Team_A" is not valid: a namespace/],
   ['PULLGUARD_CLUSTER', { PULLGUARD_CLUSTER: 'yes' }, [], /^pullguard: PULLGUARD_CLUSTER="yes" is not one of auto, off/],
 ]
 for (const [variable, env, args, message] of badStarts) {

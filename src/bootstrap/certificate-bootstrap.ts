@@ -32,6 +32,7 @@ import { ensureCaBundle } from './ca-bundle-patcher.js'
 import { planSecret, type PlanSettings } from './plan.js'
 import { bundlePem, rawOf, type SecretContent } from './secret-layout.js'
 import { BootstrapSecretStore } from './secret-store.js'
+import { repeatWithJitter, serialized } from './sync-schedule.js'
 
 export interface BootstrapTimings {
   /** How often each replica re-reads the Secret (plus up to 20% jitter). Default 60 s. */
@@ -87,8 +88,6 @@ export const DEFAULT_SERVING_VALIDITY_DAYS = 90
 export const DEFAULT_CA_VALIDITY_DAYS = 1825
 export const DEFAULT_RENEW_BEFORE_FRACTION = 1 / 3
 export const DEFAULT_CA_OVERLAP_MS = 10 * 60_000
-// client-go's wait.JitterUntil adds up to maxFactor × period (repeatWithJitter).
-const JITTER = 0.2
 const SETTLE_ATTEMPTS = 5
 const BUNDLE_ROUNDS = 3
 
@@ -254,34 +253,6 @@ function statusOf (state: State, initial: TlsPair, now: Date): BootstrapStatus {
     servingNotAfter: notAfter,
     caNotAfter: state.latest === undefined ? undefined : notAfterOf(state.latest.signing.cert),
   }
-}
-
-/** `run` behind every earlier call, so two syncs never overlap; never rejects if `run` does not. */
-function serialized (run: () => Promise<void>): (() => Promise<void>) & { idle: () => Promise<void> } {
-  let chain: Promise<void> = Promise.resolve()
-  const next = async (): Promise<void> => {
-    const current = chain.then(run)
-    chain = current
-    await current
-  }
-  return Object.assign(next, { idle: async () => { await chain } })
-}
-
-/**
- * Runs `task` every `periodMs` plus up to 20% jitter, the next run only once
- * the previous one is done. client-go's wait.JitterUntil does the same:
- * replicas started together then drift apart instead of syncing in lockstep.
- */
-function repeatWithJitter (periodMs: number, task: () => Promise<void>): { stop: () => void } {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  const schedule = (): void => {
-    if (stopped) return
-    timer = setTimeout(() => { void task().then(schedule) }, Math.round(periodMs * (1 + Math.random() * JITTER)))
-    timer.unref()
-  }
-  schedule()
-  return { stop: () => { stopped = true; clearTimeout(timer) } }
 }
 
 function planSettings (options: BootstrapOptions): PlanSettings {
