@@ -9,6 +9,9 @@
  * local mode has no use for (issue #11). So kube/, cluster/ and bootstrap/
  * come in through `await import()` below, never through a static import
  * (test/main-lazy-cluster.test.ts checks it on a real process).
+ *
+ * About 300 lines: the wiring of local mode, cluster mode and the
+ * certificate sources, kept in the one file that owns the process.
  */
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
@@ -21,10 +24,14 @@ import { buildApp, buildHealthApp } from './app.js'
 import type { CertificateBootstrap } from './bootstrap/certificate-bootstrap.js'
 import { isEntryPoint } from './cli/entry.js'
 import { pullguardVersion, versionLine } from './cli/version.js'
+import type { ClusterStore } from './cluster/store.js'
 import type { ClusterView } from './cluster/types.js'
 import { loadConfig } from './config/compile.js'
 import { PullguardError } from './errors.js'
 import { listenFailure } from './http/listen-error.js'
+// Types only (erased): the modules themselves are imported on demand, below.
+import type { ClusterInformers } from './kube/informers.js'
+import type { SecretDistributor } from './kube/secret-distributor.js'
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -181,16 +188,13 @@ async function startClusterMode (
   }
 }
 
-type Store = InstanceType<typeof import('./cluster/store.js').ClusterStore>
-type Informers = import('./kube/informers.js').ClusterInformers
-
 /**
  * Enforcement while pullguard is down (manifests/base/always-pull-private-policy.yaml):
  * in cluster mode the elected replica keeps the ConfigMap of private-image
  * patterns current, once the informers have listed every pull Secret.
  */
 async function startPrivateImages (
-  settings: Settings, kubeConfig: KubeConfig, store: Store, informers: Informers, configReloader: ConfigReloader, log: Logger,
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger,
 ): Promise<{ stop: () => Promise<void> } | undefined> {
   if (settings.selfNamespace === undefined) {
     log.warn('POD_NAMESPACE is not set: the private-image patterns (ConfigMap pullguard-private-images) are not written')
@@ -212,8 +216,8 @@ async function startPrivateImages (
  * the elected one writes them.
  */
 async function startDistribution (
-  settings: Settings, kubeConfig: KubeConfig, store: Store, informers: Informers, configReloader: ConfigReloader, log: Logger, metrics: Metrics,
-): Promise<import('./kube/secret-distributor.js').SecretDistributor | undefined> {
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger, metrics: Metrics,
+): Promise<SecretDistributor | undefined> {
   if (!settings.distributeSecrets) return undefined
   const [{ startSecretDistributor }, { registerDistributionMetrics }] = await Promise.all([
     import('./kube/secret-distributor.js'), import('./kube/distribution-metrics.js'),
