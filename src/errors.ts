@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'PG_SECRET_COPY_FAILED'
   | 'PG_DISTRIBUTION_ROUND_FAILED'
   | 'PG_PRIVATE_IMAGES_WRITE_FAILED'
+  | 'PG_BOOTSTRAP_FAILED'
+  | 'PG_CERTIFICATE_OPTIONS'
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_CONFIG_INVALID: 500,
@@ -69,6 +71,10 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_SECRET_COPY_FAILED: 500, // kube/secret-copies.ts CopyApiError
   PG_DISTRIBUTION_ROUND_FAILED: 500, // kube/secret-distributor.ts RoundError
   PG_PRIVATE_IMAGES_WRITE_FAILED: 500, // kube/private-images-writer.ts WriterError
+  // Never an HTTP answer: start-up and the certificate bootstrap (bootstrap/api-error.ts).
+  PG_BOOTSTRAP_FAILED: 500,
+  // Never an HTTP answer: a bad certificate option (tls/certs.ts), exit code 2 in the certs CLI.
+  PG_CERTIFICATE_OPTIONS: 500,
 }
 
 export class PullguardError extends Error {

@@ -1,36 +1,46 @@
 /**
- * Entry point: the only place that reads files, listens and handles signals.
+ * Entry point: reads the settings, the config and the certificate files,
+ * listens and handles signals. The other modules that touch files are edges
+ * too: reload/ re-reads the config and certificate files, tls/dev-certs.ts
+ * writes the development certificates, cli/ reads what it is given.
+ *
+ * Cluster mode is loaded only when it is on: the Kubernetes client
+ * (@kubernetes/client-node) alone costs about 77 MB of RSS at import, which
+ * local mode has no use for (issue #11). So kube/, cluster/ and bootstrap/
+ * come in through `await import()` below, never through a static import
+ * (test/main-lazy-cluster.test.ts checks it on a real process).
+ *
+ * About 300 lines: the wiring of local mode, cluster mode and the
+ * certificate sources, kept in the one file that owns the process.
  */
 import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { Server as HttpsServer } from 'node:https'
 import { fileURLToPath } from 'node:url'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { buildApp, buildHealthApp } from './app.js'
+import type { CertificateBootstrap } from './bootstrap/certificate-bootstrap.js'
 import { isEntryPoint } from './cli/entry.js'
 import { pullguardVersion, versionLine } from './cli/version.js'
-import { ClusterStore } from './cluster/store.js'
+import type { ClusterStore } from './cluster/store.js'
+import type { ClusterView } from './cluster/types.js'
 import { loadConfig } from './config/compile.js'
-import { withDistribution } from './distribution/view.js'
 import { PullguardError } from './errors.js'
 import { listenFailure } from './http/listen-error.js'
-import { clusterSource, kubeConfigFor } from './kube/connection.js'
-import { registerDistributionMetrics } from './kube/distribution-metrics.js'
-import { startClusterInformers, type ClusterInformers } from './kube/informers.js'
-import { privateImagesInputs, startPrivateImagesWriter, type PrivateImagesWriter } from './kube/private-images-writer.js'
-import { startSecretDistributor, type SecretDistributor } from './kube/secret-distributor.js'
+// Types only (erased): the modules themselves are imported on demand, below.
+import type { ClusterInformers } from './kube/informers.js'
+import type { SecretDistributor } from './kube/secret-distributor.js'
 import { Lifecycle } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
-import { createCertReloader, type SecureContextTarget } from './reload/cert-reloader.js'
+import { createCertReloader } from './reload/cert-reloader.js'
 import { createConfigReloader, type ConfigReloader } from './reload/config-reloader.js'
-import { readSettings, SERVE_USAGE, type Settings } from './settings.js'
-import { startCertificateBootstrap, type CertificateBootstrap } from './tls/bootstrap.js'
+import { readSettings, SERVE_USAGE, SERVICE_ACCOUNT_TOKEN, type Settings } from './settings.js'
 import { ensureDevCertificates } from './tls/dev-certs.js'
 import type { TlsPair } from './tls/server-options.js'
-import { STRICT_PARSER_WARNING, strictCertificateProblems } from './tls/strict-der.js'
+import { warnIfStrictParsersRefuse, type SecureContextTarget } from './tls/serving-pair.js'
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml', import.meta.url))
 
@@ -43,7 +53,7 @@ export async function runServer (argv: readonly string[]): Promise<void> {
   const bootLog = createLogger()
   let settings: Settings
   try {
-    settings = readSettings(argv, process.env, EXAMPLE_CONFIG)
+    settings = readSettings(argv, process.env, EXAMPLE_CONFIG, { serviceAccountToken: existsSync(SERVICE_ACCOUNT_TOKEN) })
   } catch (err) {
     return fail(bootLog, err)
   }
@@ -69,50 +79,20 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     file: settings.configFile, selfNamespace: settings.selfNamespace, distribution: settings.distributeSecrets, initial: config, log, metrics, pollMs: settings.reloadPollMs,
   })
 
-  const source = clusterSource(settings.kubeconfig, process.env)
-  const kubeConfig = source.mode === 'local' ? undefined : kubeConfigFor(source)
+  const kubeConfig = settings.cluster.mode === 'local' ? undefined : (await import('./kube/connection.js')).kubeConfigFor(settings.cluster)
   if (settings.distributeSecrets && kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', 'PULLGUARD_DISTRIBUTE_SECRETS=true needs cluster mode (run in a pod, or give --kubeconfig)')
 
-  // The serving certificate: from the bootstrap Secret, or from files (dev certificates by default).
-  let bootstrap: CertificateBootstrap | undefined
-  let files: { certFile: string, keyFile: string, caFile?: string | undefined } | undefined
-  let tls: TlsPair
-  if (settings.bootstrap !== undefined) {
-    if (kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', '--bootstrap-certs needs cluster mode (run in a pod, or give --kubeconfig)')
-    bootstrap = await startCertificateBootstrap({
-      kubeConfig, namespace: settings.selfNamespace ?? '', ...settings.bootstrap, log: log.child({ component: 'bootstrap' }), metrics,
-    })
-    const started = bootstrap
-    lifecycle.require('certificates', () => (started.status().ready ? undefined : started.status().lastError ?? 'serving certificate expired'))
-    tls = bootstrap.initial
-  } else {
-    files = await certificateFiles(settings, log)
-    const cert = await readText(files.certFile, 'TLS_CERT_FILE')
-    tls = { cert, key: await readText(files.keyFile, 'TLS_KEY_FILE') }
-    warnIfStrictParsersRefuse(cert, log)
-  }
+  const { tls, bootstrap, files } = await servingCertificate(settings, kubeConfig, lifecycle, log, metrics)
 
-  let store: ClusterStore | undefined
-  let informers: ClusterInformers | undefined
+  let cluster: ClusterMode | undefined
   if (kubeConfig === undefined) {
-    log.info({ why: source.mode === 'local' ? source.why : '' }, 'local mode: no cluster view (secrets are injected by config alone)')
+    log.info({ why: settings.cluster.mode === 'local' ? settings.cluster.why : '' }, 'local mode: no cluster view (secrets are injected by config alone)')
     warnClusterOnlyFeatures(config, log)
   } else {
-    store = new ClusterStore()
-    informers = startClusterInformers({ kubeConfig, store, log })
-    metrics.setInformerSource(() => informers?.status() ?? [])
-    const started = informers
-    lifecycle.require('informers', () => {
-      const waiting = started.status().filter((s) => !s.synced).map((s) => s.resource)
-      return waiting.length === 0 ? undefined : `not synced yet: ${waiting.join(', ')}`
-    })
-    log.info({ mode: source.mode }, 'cluster mode: watching namespaces, pull secrets and service accounts')
+    cluster = await startClusterMode(settings, kubeConfig, configReloader, lifecycle, log, metrics)
   }
-  const privateImages = startPrivateImages(settings, kubeConfig, store, informers, configReloader, log)
-  const distributor = startDistribution(settings, kubeConfig, store, informers, configReloader, log, metrics)
-  const cluster = store === undefined || distributor === undefined ? store : withDistribution(store, distributor.view)
 
-  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster, metrics })
+  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: cluster?.view, metrics })
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await listen(health, 'HEALTH_PORT', settings.healthPort, settings.host)
   await listen(app, 'PORT', settings.port, settings.host)
@@ -129,8 +109,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
       drainMs: settings.drainMs,
       servers: [app, health],
       cleanups: [
-        () => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(),
-        async () => await privateImages?.stop(), async () => await distributor?.stop(), async () => await informers?.stop(),
+        () => configReloader.close(), () => certReloader?.close(), async () => await bootstrap?.stop(), async () => await cluster?.stop(),
       ],
       log,
     }).then(() => process.exit(0), (err: unknown) => {
@@ -142,20 +121,85 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'))
 }
 
+interface ServingCertificate {
+  readonly tls: TlsPair
+  /** With --bootstrap-certs: the pair comes from (and is renewed in) a Secret. */
+  readonly bootstrap?: CertificateBootstrap | undefined
+  /** Otherwise: the files it was read from (dev certificates by default), watched for rotation. */
+  readonly files?: { certFile: string, keyFile: string, caFile?: string | undefined } | undefined
+}
+
+/** The serving certificate: from the bootstrap Secret, or from files (dev certificates by default). */
+async function servingCertificate (
+  settings: Settings, kubeConfig: KubeConfig | undefined, lifecycle: Lifecycle, log: Logger, metrics: Metrics,
+): Promise<ServingCertificate> {
+  if (settings.bootstrap === undefined) {
+    const files = await certificateFiles(settings, log)
+    const cert = await readText(files.certFile, 'TLS_CERT_FILE')
+    warnIfStrictParsersRefuse(cert, log)
+    return { tls: { cert, key: await readText(files.keyFile, 'TLS_KEY_FILE') }, files }
+  }
+  if (kubeConfig === undefined) throw new PullguardError('PG_CONFIG_INVALID', '--bootstrap-certs needs cluster mode (run in a pod, or give --kubeconfig)')
+  const { startCertificateBootstrap } = await import('./bootstrap/certificate-bootstrap.js')
+  const bootstrap = await startCertificateBootstrap({
+    kubeConfig, namespace: settings.selfNamespace ?? '', ...settings.bootstrap, log: log.child({ component: 'bootstrap' }), metrics,
+  })
+  lifecycle.require('certificates', () => (bootstrap.status().ready ? undefined : bootstrap.status().lastError ?? 'serving certificate expired'))
+  return { tls: bootstrap.initial, bootstrap }
+}
+
+interface ClusterMode {
+  /** What the decision sees of the cluster (with the distributor's copies when distribution is on). */
+  readonly view: ClusterView
+  /** Stops the writers, then the informers. */
+  stop (): Promise<void>
+}
+
+/**
+ * Cluster mode: informers fill the store the decision reads; in the elected
+ * replica the private-image patterns and, when on, the Secret distribution
+ * are written. Everything here is imported on demand (see the header).
+ */
+async function startClusterMode (
+  settings: Settings, kubeConfig: KubeConfig, configReloader: ConfigReloader, lifecycle: Lifecycle, log: Logger, metrics: Metrics,
+): Promise<ClusterMode> {
+  const [{ ClusterStore }, { startClusterInformers }, { withDistribution }] = await Promise.all([
+    import('./cluster/store.js'), import('./kube/informers.js'), import('./distribution/view.js'),
+  ])
+  const store = new ClusterStore()
+  const informers = startClusterInformers({ kubeConfig, store, log })
+  metrics.setInformerSource(() => informers.status())
+  lifecycle.require('informers', () => {
+    const waiting = informers.status().filter((s) => !s.synced).map((s) => s.resource)
+    return waiting.length === 0 ? undefined : `not synced yet: ${waiting.join(', ')}`
+  })
+  log.info({ mode: settings.cluster.mode }, 'cluster mode: watching namespaces, pull secrets and service accounts')
+  const privateImages = await startPrivateImages(settings, kubeConfig, store, informers, configReloader, log)
+  const distributor = await startDistribution(settings, kubeConfig, store, informers, configReloader, log, metrics)
+  return {
+    view: distributor === undefined ? store : withDistribution(store, distributor.view),
+    stop: async () => {
+      await privateImages?.stop()
+      await distributor?.stop()
+      await informers.stop()
+    },
+  }
+}
+
 /**
  * Enforcement while pullguard is down (manifests/base/always-pull-private-policy.yaml):
  * in cluster mode the elected replica keeps the ConfigMap of private-image
  * patterns current, once the informers have listed every pull Secret.
  */
-function startPrivateImages (
-  settings: Settings, kubeConfig: KubeConfig | undefined, store: ClusterStore | undefined, informers: ClusterInformers | undefined,
-  configReloader: ConfigReloader, log: Logger,
-): PrivateImagesWriter | undefined {
-  if (kubeConfig === undefined || store === undefined || informers === undefined) return undefined
+async function startPrivateImages (
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger,
+): Promise<{ stop: () => Promise<void> } | undefined> {
   if (settings.selfNamespace === undefined) {
     log.warn('POD_NAMESPACE is not set: the private-image patterns (ConfigMap pullguard-private-images) are not written')
     return undefined
   }
+  const { startPrivateImagesWriter } = await import('./kube/private-images-writer.js')
+  const { privateImagesInputs } = await import('./kube/private-images-params.js')
   return startPrivateImagesWriter({
     kubeConfig,
     namespace: settings.selfNamespace,
@@ -170,11 +214,13 @@ function startPrivateImages (
  * settings and config checks made sure): every replica watches the copies,
  * the elected one writes them.
  */
-function startDistribution (
-  settings: Settings, kubeConfig: KubeConfig | undefined, store: ClusterStore | undefined, informers: ClusterInformers | undefined,
-  configReloader: ConfigReloader, log: Logger, metrics: Metrics,
-): SecretDistributor | undefined {
-  if (!settings.distributeSecrets || kubeConfig === undefined || store === undefined || informers === undefined) return undefined
+async function startDistribution (
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger, metrics: Metrics,
+): Promise<SecretDistributor | undefined> {
+  if (!settings.distributeSecrets) return undefined
+  const [{ startSecretDistributor }, { registerDistributionMetrics }] = await Promise.all([
+    import('./kube/secret-distributor.js'), import('./kube/distribution-metrics.js'),
+  ])
   const distributor = startSecretDistributor({
     kubeConfig,
     namespace: settings.selfNamespace ?? '',
@@ -216,11 +262,6 @@ async function certificateFiles (settings: Settings, log: Logger): Promise<{ cer
   const dev = await ensureDevCertificates(settings.devCertDir)
   log.info({ certFile: dev.certFile, caFile: dev.caFile, generated: dev.generated }, 'using development certificates')
   return dev
-}
-
-function warnIfStrictParsersRefuse (cert: string, log: Logger): void {
-  const problems = strictCertificateProblems(cert)
-  if (problems.length > 0) log.warn({ problems }, STRICT_PARSER_WARNING)
 }
 
 function warnClusterOnlyFeatures (config: ReturnType<typeof loadConfig>, log: Logger): void {

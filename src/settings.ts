@@ -1,10 +1,39 @@
 /**
- * Process settings from flags and environment, checked once at start-up.
- * Precedence for the config file: --config, then PULLGUARD_CONFIG, then the
- * example config shipped in the repo (so `npm start` works on a fresh clone).
+ * Process settings from flags and environment: the one place the server
+ * reads them, checked once at start-up and frozen. Every error names the
+ * flag or variable and the rule it breaks, so `BOOTSTRAP_SERVICE=Bad_Name`
+ * stops start-up with a line about BOOTSTRAP_SERVICE, not later inside the
+ * bootstrap. Precedence for the config file: --config, then
+ * PULLGUARD_CONFIG, then the example config shipped in the repo (so
+ * `npm start` works on a fresh clone).
  */
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { PullguardError } from './errors.js'
+import { objectNameProblem, serviceNameProblem } from './tls/names.js'
+
+/**
+ * Local or cluster mode (decided here, so that local mode never loads the
+ * Kubernetes client; kube/connection.ts turns it into a KubeConfig). Cluster mode
+ * turns on in a pod (the service account token is mounted and
+ * KUBERNETES_SERVICE_HOST is set, as client-go's rest.InClusterConfig
+ * checks) or when a kubeconfig is named with --kubeconfig or KUBECONFIG
+ * (its first entry). PULLGUARD_CLUSTER=off forces local mode (say, on a
+ * laptop whose shell has KUBECONFIG set).
+ */
+export type ClusterSource =
+  | { readonly mode: 'local', readonly why: string }
+  | { readonly mode: 'in-cluster' }
+  | { readonly mode: 'kubeconfig', readonly file: string }
+
+/** Where the kubelet mounts the service account token (client-go rest.InClusterConfig reads it there). */
+export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+/** What the settings need to know of the machine besides flags and environment; main.ts looks. */
+export interface SettingsProbe {
+  /** The service account token file exists (SERVICE_ACCOUNT_TOKEN). */
+  readonly serviceAccountToken: boolean
+}
 
 export interface Settings {
   readonly configFile: string
@@ -17,13 +46,15 @@ export interface Settings {
   readonly devCertDir: string
   readonly selfNamespace: string | undefined
   readonly logLevel: string
-  /** --kubeconfig; cluster mode also turns on in a pod or with KUBECONFIG (kube/connection.ts). */
+  /** --kubeconfig; cluster mode also turns on in a pod or with KUBECONFIG (see `cluster`). */
   readonly kubeconfig: string | undefined
+  /** Local or cluster mode, from --kubeconfig, PULLGUARD_CLUSTER, KUBECONFIG and KUBERNETES_SERVICE_HOST. */
+  readonly cluster: ClusterSource
   /** DRAIN_SECONDS: how long to keep serving after SIGTERM with /readyz false. */
   readonly drainMs: number
   /** RELOAD_POLL_SECONDS: how often config and certificate files are re-read besides fs events. */
   readonly reloadPollMs: number
-  /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (tls/bootstrap.ts). */
+  /** --bootstrap-certs: certificates from (and into) a Secret, caBundle patched (bootstrap/certificate-bootstrap.ts). */
   readonly bootstrap: { readonly secretName: string, readonly service: string, readonly webhookConfigName: string } | undefined
   /**
    * PULLGUARD_DISTRIBUTE_SECRETS=true: keep the copies of `from` Secrets
@@ -51,9 +82,10 @@ options:
 environment: PORT (8443), HEALTH_PORT (9090), HOST (0.0.0.0),
 TLS_CERT_FILE and TLS_KEY_FILE (default: development certificates in
 DEV_CERT_DIR, certs), POD_NAMESPACE, LOG_LEVEL (info), PULLGUARD_CONFIG,
-PULLGUARD_CLUSTER (auto), DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10),
-BOOTSTRAP_SECRET, BOOTSTRAP_SERVICE, WEBHOOK_CONFIG_NAME,
-PULLGUARD_DISTRIBUTE_SECRETS (false)
+PULLGUARD_CLUSTER (auto), KUBECONFIG, KUBERNETES_SERVICE_HOST,
+DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10), BOOTSTRAP_SECRET
+(pullguard-tls), BOOTSTRAP_SERVICE (pullguard), WEBHOOK_CONFIG_NAME
+(pullguard), PULLGUARD_DISTRIBUTE_SECRETS (false)
 `
 
 export const DEFAULT_PORT = 8443
@@ -62,10 +94,54 @@ export const DEFAULT_DRAIN_SECONDS = 10
 export const DEFAULT_RELOAD_POLL_SECONDS = 10
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
-export function readSettings (argv: readonly string[], env: Readonly<Record<string, string | undefined>>, exampleConfig: string): Settings {
-  let values: { config?: string | undefined, kubeconfig?: string | undefined, 'bootstrap-certs'?: boolean | undefined }
+type Env = Readonly<Record<string, string | undefined>>
+
+export function readSettings (argv: readonly string[], env: Env, exampleConfig: string, probe: SettingsProbe = { serviceAccountToken: false }): Settings {
+  const flags = flagsFrom(argv)
+  const configFile = nonEmpty(flags.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
+  const tls = certificateFilesFrom(env)
+  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
+  const port = portFrom(env, 'PORT', DEFAULT_PORT)
+  const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
+  if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
+  // Not checked against the namespace rules: the kubelet sets it from
+  // metadata.namespace (the downward API), which the API server validated.
+  const selfNamespace = nonEmpty(env.POD_NAMESPACE)
+  const bootstrap = flags['bootstrap-certs'] === true ? bootstrapFrom(env) : undefined
+  if (bootstrap !== undefined && tls !== undefined) {
+    throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')
+  }
+  if (bootstrap !== undefined && selfNamespace === undefined) {
+    throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
+  }
+  const distributeSecrets = booleanFrom(env, 'PULLGUARD_DISTRIBUTE_SECRETS')
+  if (distributeSecrets && selfNamespace === undefined) {
+    throw settingsError('PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE (the namespace of its Lease); set it from the downward API')
+  }
+  const kubeconfig = nonEmpty(flags.kubeconfig)
+  return deepFreeze({
+    configFile: configFile ?? exampleConfig,
+    configIsExample: configFile === undefined,
+    port,
+    healthPort,
+    host: hostFrom(env),
+    tls,
+    devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
+    selfNamespace,
+    logLevel,
+    kubeconfig,
+    cluster: clusterFrom(kubeconfig, env, probe),
+    drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
+    reloadPollMs: secondsFrom(env, 'RELOAD_POLL_SECONDS', DEFAULT_RELOAD_POLL_SECONDS, 1, 3600) * 1000,
+    bootstrap,
+    distributeSecrets,
+  })
+}
+
+function flagsFrom (argv: readonly string[]): { config?: string | undefined, kubeconfig?: string | undefined, 'bootstrap-certs'?: boolean | undefined } {
   try {
-    values = parseArgs({
+    return parseArgs({
       args: [...argv],
       options: { config: { type: 'string' }, kubeconfig: { type: 'string' }, 'bootstrap-certs': { type: 'boolean' } },
       strict: true,
@@ -74,60 +150,79 @@ export function readSettings (argv: readonly string[], env: Readonly<Record<stri
   } catch (err) {
     throw settingsError(`${(err as Error).message}; usage: pullguard serve [--config FILE] [--kubeconfig FILE] [--bootstrap-certs] (see --help)`)
   }
-  const configFile = nonEmpty(values.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
+}
+
+function certificateFilesFrom (env: Env): Settings['tls'] {
   const certFile = nonEmpty(env.TLS_CERT_FILE)
   const keyFile = nonEmpty(env.TLS_KEY_FILE)
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw settingsError('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither (to use generated dev certificates)')
   }
-  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
-  const port = portFrom(env, 'PORT', DEFAULT_PORT)
-  const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
-  if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
-  const bootstrap = values['bootstrap-certs'] === true
-    ? {
-        secretName: nonEmpty(env.BOOTSTRAP_SECRET) ?? 'pullguard-tls',
-        service: nonEmpty(env.BOOTSTRAP_SERVICE) ?? 'pullguard',
-        webhookConfigName: nonEmpty(env.WEBHOOK_CONFIG_NAME) ?? 'pullguard',
-      }
-    : undefined
-  if (bootstrap !== undefined && certFile !== undefined) {
-    throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')
-  }
-  if (bootstrap !== undefined && nonEmpty(env.POD_NAMESPACE) === undefined) {
-    throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
-  }
-  const distributeSecrets = booleanFrom(env, 'PULLGUARD_DISTRIBUTE_SECRETS')
-  if (distributeSecrets && nonEmpty(env.POD_NAMESPACE) === undefined) {
-    throw settingsError('PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE (the namespace of its Lease); set it from the downward API')
-  }
+  return certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile }
+}
+
+/**
+ * --bootstrap-certs: the names it reads and writes, checked here as the API
+ * server would check them (k8s.io/apimachinery validation: a Secret and a
+ * webhook configuration are DNS-1123 subdomains, a Service a DNS-1035
+ * label), so a typo fails start-up naming the variable.
+ */
+function bootstrapFrom (env: Env): NonNullable<Settings['bootstrap']> {
   return {
-    configFile: configFile ?? exampleConfig,
-    configIsExample: configFile === undefined,
-    port,
-    healthPort,
-    host: nonEmpty(env.HOST) ?? '0.0.0.0',
-    tls: certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile },
-    devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
-    selfNamespace: nonEmpty(env.POD_NAMESPACE),
-    logLevel,
-    kubeconfig: nonEmpty(values.kubeconfig),
-    drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
-    reloadPollMs: secondsFrom(env, 'RELOAD_POLL_SECONDS', DEFAULT_RELOAD_POLL_SECONDS, 1, 3600) * 1000,
-    bootstrap,
-    distributeSecrets,
+    secretName: nameFrom(env, 'BOOTSTRAP_SECRET', objectNameProblem) ?? 'pullguard-tls',
+    service: nameFrom(env, 'BOOTSTRAP_SERVICE', serviceNameProblem) ?? 'pullguard',
+    webhookConfigName: nameFrom(env, 'WEBHOOK_CONFIG_NAME', objectNameProblem) ?? 'pullguard',
   }
 }
 
-function booleanFrom (env: Readonly<Record<string, string | undefined>>, name: string): boolean {
+function clusterFrom (kubeconfigFlag: string | undefined, env: Env, probe: SettingsProbe): ClusterSource {
+  const forced = nonEmpty(env.PULLGUARD_CLUSTER)
+  if (forced !== undefined && forced !== 'auto' && forced !== 'off') {
+    throw settingsError(`PULLGUARD_CLUSTER=${JSON.stringify(forced)} is not one of auto, off`)
+  }
+  if (forced === 'off') return { mode: 'local', why: 'PULLGUARD_CLUSTER=off' }
+  if (kubeconfigFlag !== undefined) return { mode: 'kubeconfig', file: kubeconfigFlag }
+  if (probe.serviceAccountToken && nonEmpty(env.KUBERNETES_SERVICE_HOST) !== undefined) return { mode: 'in-cluster' }
+  const fromEnv = nonEmpty(env.KUBECONFIG)
+  // KUBECONFIG is a path list (kubectl merges it); the first file is the one loaded.
+  if (fromEnv !== undefined) return { mode: 'kubeconfig', file: fromEnv.split(':').find((entry) => entry !== '') ?? fromEnv }
+  return { mode: 'local', why: 'no service account token and no kubeconfig' }
+}
+
+/** HOST: an IP address (`::` for dual stack) or a host name (RFC 1123: a DNS-1123 subdomain, any case). */
+function hostFrom (env: Env): string {
+  const host = nonEmpty(env.HOST)
+  if (host === undefined) return '0.0.0.0'
+  if (isIP(host) === 0 && objectNameProblem(host.toLowerCase()) !== undefined) {
+    throw settingsError(`HOST=${JSON.stringify(host)} is not an IP address or a host name (RFC 1123)`)
+  }
+  return host
+}
+
+function nameFrom (env: Env, name: string, problemOf: (value: string) => string | undefined): string | undefined {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return undefined
+  const problem = problemOf(raw)
+  if (problem !== undefined) throw settingsError(`${name}=${JSON.stringify(raw)} is not valid: ${problem}`)
+  return raw
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
+}
+
+function booleanFrom (env: Env, name: string): boolean {
   const raw = nonEmpty(env[name])
   if (raw === undefined || raw === 'false') return false
   if (raw === 'true') return true
   throw settingsError(`${name}=${JSON.stringify(raw)} is not true or false`)
 }
 
-function secondsFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
+function secondsFrom (env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = nonEmpty(env[name])
   if (raw === undefined) return fallback
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN
@@ -135,7 +230,7 @@ function secondsFrom (env: Readonly<Record<string, string | undefined>>, name: s
   return value
 }
 
-function portFrom (env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+function portFrom (env: Env, name: string, fallback: number): number {
   const raw = nonEmpty(env[name])
   if (raw === undefined) return fallback
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN

@@ -99,6 +99,25 @@ t.test('bad settings stop start-up with one line', async (t) => {
   t.match(run.stderr.join(''), /^pullguard: PORT="https" is not a TCP port/)
 })
 
+// Every setting is checked in settings.ts before anything starts: the line names the variable and the rule.
+const badStarts: Array<[string, Record<string, string>, string[], RegExp]> = [
+  ['BOOTSTRAP_SERVICE', { POD_NAMESPACE: 'pullguard', BOOTSTRAP_SERVICE: 'Bad_Name' }, ['--bootstrap-certs'],
+    /^pullguard: BOOTSTRAP_SERVICE="Bad_Name" is not valid: a Service name must be 1-63 lowercase letters, digits or '-', start with a letter and end with a letter or digit \(RFC 1035 label\)\n$/],
+  ['BOOTSTRAP_SECRET', { POD_NAMESPACE: 'pullguard', BOOTSTRAP_SECRET: 'Pullguard-TLS' }, ['--bootstrap-certs'], /^pullguard: BOOTSTRAP_SECRET="Pullguard-TLS" is not valid: .*RFC 1123 subdomain/],
+  ['WEBHOOK_CONFIG_NAME', { POD_NAMESPACE: 'pullguard', WEBHOOK_CONFIG_NAME: '-x' }, ['--bootstrap-certs'], /^pullguard: WEBHOOK_CONFIG_NAME="-x" is not valid/],
+  ['PULLGUARD_CLUSTER', { PULLGUARD_CLUSTER: 'yes' }, [], /^pullguard: PULLGUARD_CLUSTER="yes" is not one of auto, off/],
+]
+for (const [variable, env, args, message] of badStarts) {
+  t.test(`a bad ${variable} stops start-up with one line naming it`, async (t) => {
+    const run = start(env, args)
+    t.equal(await run.exited, 1)
+    t.match(run.stderr.join(''), message)
+    t.notMatch(run.stderr.join(''), /unexpected error/)
+    const fatal = run.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.level === 60)
+    t.match(fatal, { code: 'PG_CONFIG_INVALID' })
+  })
+}
+
 t.test('--bootstrap-certs without a cluster stops start-up with one line', async (t) => {
   const run = start({ POD_NAMESPACE: 'pullguard' }, ['--bootstrap-certs'])
   t.equal(await run.exited, 1)

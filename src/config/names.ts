@@ -12,6 +12,8 @@ const DNS1123_SUBDOMAIN_MAX = 253
 // IsDNS1123Label: namespace names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const DNS1123_LABEL_MAX = 63
+// IsDNS1035Label: Service names (must start with a letter).
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
 // Characters a namespace glob may use besides Go filepath.Match syntax. Not
 // '!': Go negates a class with '^' only, and '[!a]' would silently mean "'!' or 'a'".
 const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^]+$/
@@ -19,6 +21,16 @@ const NAMESPACE_GLOB_CHARS = /^[a-z0-9\-*?[\]^]+$/
 /** IsDNS1123Label: 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit. */
 export function isDns1123Label (value: string): boolean {
   return value.length <= DNS1123_LABEL_MAX && DNS1123_LABEL.test(value)
+}
+
+/** IsDNS1035Label: like a DNS-1123 label, but starting with a letter (Service names). */
+export function isDns1035Label (value: string): boolean {
+  return value.length <= DNS1123_LABEL_MAX && DNS1035_LABEL.test(value)
+}
+
+/** IsDNS1123Subdomain: dot-separated DNS-1123 labels, 1-253 characters in all (Secret and other object names). */
+export function isDns1123Subdomain (value: string): boolean {
+  return value.length <= DNS1123_SUBDOMAIN_MAX && DNS1123_SUBDOMAIN.test(value)
 }
 
 /** Namespace names are DNS-1123 labels (apimachinery ValidateNamespaceName). */
@@ -29,7 +41,7 @@ export function isNamespaceName (value: unknown): value is string {
 /** Returns why `name` is not a valid Secret name, or undefined when it is. */
 export function secretNameProblem (name: string): string | undefined {
   if (name.length > DNS1123_SUBDOMAIN_MAX) return `is longer than ${DNS1123_SUBDOMAIN_MAX} characters`
-  if (!DNS1123_SUBDOMAIN.test(name)) {
+  if (!isDns1123Subdomain(name)) {
     return 'is not a valid Secret name (RFC 1123 subdomain: lowercase letters, digits, \'-\' and \'.\')'
   }
   return undefined

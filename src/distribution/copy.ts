@@ -13,9 +13,8 @@
  * the watches keep no credential (the same rule as the informers').
  */
 import { createHash } from 'node:crypto'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../cluster/managed-by.js'
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
-export const MANAGED_BY = 'pullguard'
 export const COPIED_FROM_ANNOTATION = 'pullguard.dev/copied-from'
 export const DATA_HASH_ANNOTATION = 'pullguard.dev/data-hash'
 /** kubectl apply's copy of the whole manifest, data included: never carried into a rewritten copy. */

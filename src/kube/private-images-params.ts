@@ -16,11 +16,12 @@ import {
   DEFAULT_PATTERN_LIMITS, joinPatterns, privateImagePatterns, type PatternLimits, type PatternPrecision,
 } from '../registry/private-image-patterns.js'
 import { excludedNamespacesPattern } from './excluded-namespaces.js'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../cluster/managed-by.js'
 
 /** The ConfigMap and the Lease (manifests/base: the binding's paramRef and the Role's resourceNames). */
 export const PRIVATE_IMAGES_NAME = 'pullguard-private-images'
 export const PRECISION_ANNOTATION = 'pullguard.dev/private-images-precision'
-const LABELS = { 'app.kubernetes.io/name': 'pullguard', 'app.kubernetes.io/managed-by': 'pullguard' }
+const LABELS = { 'app.kubernetes.io/name': 'pullguard', [MANAGED_BY_LABEL]: MANAGED_BY }
 
 export interface PrivateImagesInputs {
   /** Every key pullguard knows: config registries (any namespace scope) and usable pull Secrets of every namespace. */

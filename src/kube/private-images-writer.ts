@@ -38,15 +38,11 @@ import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap } from 
 import type { Logger } from 'pino'
 import { PullguardError } from '../errors.js'
 import type { PatternLimits, PatternPrecision } from '../registry/private-image-patterns.js'
-import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
+import { apiErrorOf, type ApiErrorInfo } from '../bootstrap/api-error.js'
 import { LeaderLease } from './leader-lease.js'
 import {
   configMapHolds, PRIVATE_IMAGES_NAME, privateImagesConfigMap, privateImagesParams, type Content, type PrivateImagesInputs,
 } from './private-images-params.js'
-
-// main.ts and two tests outside kube/ import these from here; re-exported
-// until they import private-images-params.js (then remove).
-export { PRIVATE_IMAGES_NAME, privateImagesInputs, privateImagesParams, type PrivateImagesInputs } from './private-images-params.js'
 
 const DEFAULT_RETRY_PERIOD_MS = 2_000
 const DEFAULT_RESYNC_MS = 10_000

@@ -19,9 +19,10 @@
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node'
 import { refText, type SecretRef } from '../config/distribution.js'
 import { PullguardError } from '../errors.js'
-import { copyBody, MANAGED_BY, MANAGED_BY_LABEL, observeSecret, type ObservedSecret } from '../distribution/copy.js'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../cluster/managed-by.js'
+import { copyBody, observeSecret, type ObservedSecret } from '../distribution/copy.js'
 import { isPullSecretType } from '../distribution/plan.js'
-import { apiErrorOf, type ApiErrorInfo } from '../tls/bootstrap-api-error.js'
+import { apiErrorOf, type ApiErrorInfo } from '../bootstrap/api-error.js'
 import { ApiGetError, getListPage } from './api-get.js'
 
 export type CopyOperation = 'create' | 'update' | 'delete' | 'get-source' | 'list'

@@ -16,6 +16,7 @@ import {
   validateServiceName
 } from './certs.js'
 import { isEntryPoint } from '../cli/entry.js'
+import { PullguardError } from '../errors.js'
 import { writeCertificateFiles } from './dev-certs.js'
 
 export const USAGE = `usage: npm run certs -- --service NAME --namespace NS [options]
@@ -43,7 +44,14 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
-class UsageError extends Error {}
+/** A bad command line: exit code 2 plus usage. */
+class UsageError extends PullguardError {
+  override name = 'UsageError'
+
+  constructor (message: string) {
+    super('PG_CLI_USAGE', message)
+  }
+}
 
 interface CliOptions {
   service: string

@@ -18,8 +18,11 @@
  * and RFC 6125 section 6.4.4 (a client MUST NOT look at the CN when SANs of
  * a supported type are present). The CN is still set, for humans.
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import forge from 'node-forge'
+import { PullguardError } from '../errors.js'
+import { certificateToPem, commonNameOnly, generateRsaKeyPair, issuerOf, privateKeyFromPem, subjectKeyIdentifierBytes, type RsaKeyPair } from './forge-x509.js'
+import { dnsNameProblem, namespaceProblem, serviceDnsNames, serviceNameProblem } from './names.js'
+import { randomSerialNumber } from './serial.js'
 
 const { pki, md } = forge
 
@@ -52,8 +55,12 @@ export interface CertificateBundle {
 }
 
 /** A bad option value: the CLI turns this into exit code 2 plus usage. */
-export class CertificateOptionsError extends Error {
+export class CertificateOptionsError extends PullguardError {
   override name = 'CertificateOptionsError'
+
+  constructor (message: string) {
+    super('PG_CERTIFICATE_OPTIONS', message)
+  }
 }
 
 export const CA_COMMON_NAME = 'pullguard-ca'
@@ -63,22 +70,7 @@ export const DEFAULT_CA_VALIDITY_DAYS = 3650
  * behind ours does not see a certificate that is "not yet valid". */
 export const BACKDATE_MS = 60 * 60 * 1000
 const DAY_MS = 24 * 60 * 60 * 1000
-// RSA 2048: the floor in NIST SP 800-57 / CA/Browser Forum baseline, and what
-// Go, OpenSSL and every API server version accept.
-const RSA_BITS = 2048
-const RSA_PUBLIC_EXPONENT = 0x10001
-// RFC 5280 4.1.2.2: "Certificate users MUST be able to handle serialNumber
-// values up to 20 octets." 16 random bytes leave room for the sign byte.
-const SERIAL_BYTES = 16
 const MAX_CERT_DAYS = 100 * 365
-
-// k8s.io/apimachinery validation: Service names are DNS-1035 labels (must
-// start with a letter), namespaces are DNS-1123 labels.
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const DNS_LABEL_MAX = 63
-const DNS_NAME_MAX = 253
 
 /**
  * Throws unless `name` can be a Kubernetes Service name (RFC 1035 label as
@@ -86,11 +78,8 @@ const DNS_NAME_MAX = 253
  * a letter, at most 63 characters). `flag` names the input in the message.
  */
 export function validateServiceName (name: string, flag = '--service'): void {
-  if (name.length === 0 || name.length > DNS_LABEL_MAX || !DNS1035_LABEL.test(name)) {
-    throw new CertificateOptionsError(
-      `invalid ${flag} ${JSON.stringify(name)}: a Service name must be 1-${DNS_LABEL_MAX} lowercase ` +
-      'letters, digits or \'-\', start with a letter and end with a letter or digit (RFC 1035 label)')
-  }
+  const problem = serviceNameProblem(name)
+  if (problem !== undefined) throw new CertificateOptionsError(`invalid ${flag} ${JSON.stringify(name)}: ${problem}`)
 }
 
 /**
@@ -98,69 +87,19 @@ export function validateServiceName (name: string, flag = '--service'): void {
  * lowercase letters, digits and '-', at most 63 characters).
  */
 export function validateNamespace (name: string, flag = '--namespace'): void {
-  if (name.length === 0 || name.length > DNS_LABEL_MAX || !DNS1123_LABEL.test(name)) {
-    throw new CertificateOptionsError(
-      `invalid ${flag} ${JSON.stringify(name)}: a namespace must be 1-${DNS_LABEL_MAX} lowercase ` +
-      'letters, digits or \'-\', starting and ending with a letter or digit (RFC 1123 label)')
-  }
+  const problem = namespaceProblem(name)
+  if (problem !== undefined) throw new CertificateOptionsError(`invalid ${flag} ${JSON.stringify(name)}: ${problem}`)
 }
 
 /** Throws unless `name` is a DNS name usable as a dNSName SAN. */
 export function validateDnsName (name: string, flag = '--dns'): void {
-  // RFC 5280 4.2.1.6 defers to RFC 6125 for wildcards: only as the whole
-  // leftmost label. Lowercase only, as Kubernetes DNS names are.
-  const bare = name.startsWith('*.') ? name.slice(2) : name
-  const ok = bare.length > 0 && name.length <= DNS_NAME_MAX && DNS1123_SUBDOMAIN.test(bare) &&
-    bare.split('.').every((label) => label.length <= DNS_LABEL_MAX)
-  if (!ok) {
-    throw new CertificateOptionsError(
-      `invalid ${flag} ${JSON.stringify(name)}: must be a lowercase DNS name (RFC 1123), optionally starting with '*.'`)
-  }
-}
-
-/**
- * A random, positive, non-zero certificate serial number as minimal DER
- * INTEGER content in hex (what forge's `serialNumber` holds).
- *
- * RFC 5280 4.1.2.2: the serial MUST be a positive integer, unique per CA,
- * at most 20 octets; CAs SHOULD use unpredictable serials (the CA/Browser
- * Forum asks for at least 64 random bits). A negative or zero serial, or a
- * non-minimal encoding (a leading 0x00 not needed for the sign), makes Go's
- * x509 parser reject the certificate outright.
- */
-export function randomSerialNumber (random: (size: number) => Uint8Array = randomBytes): string {
-  for (;;) {
-    const bytes = Buffer.from(random(SERIAL_BYTES))
-    if (bytes.length !== SERIAL_BYTES) throw new Error('random source returned the wrong number of bytes')
-    bytes[0] = (bytes[0] ?? 0) & 0x7f // clear the high bit: DER integers are two's complement
-    const value = BigInt('0x' + bytes.toString('hex'))
-    if (value === 0n) continue // zero is not positive: draw again
-    let hex = value.toString(16)
-    if (hex.length % 2 === 1) hex = '0' + hex
-    // Leading zero bytes were dropped above; put one back only when the top
-    // bit is set, so the INTEGER stays positive and minimally encoded.
-    if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = '00' + hex
-    return hex
-  }
+  const problem = dnsNameProblem(name)
+  if (problem !== undefined) throw new CertificateOptionsError(`invalid ${flag} ${JSON.stringify(name)}: ${problem}`)
 }
 
 /** base64 of the PEM text, the encoding `clientConfig.caBundle` expects. */
 export function caBundle (caCertPem: string): string {
   return Buffer.from(caCertPem, 'utf8').toString('base64')
-}
-
-/** The DNS names the serving certificate carries, in order, without duplicates. */
-export function serviceDnsNames (service: string, namespace: string): string[] {
-  // These are the names a client inside the cluster may use for the Service
-  // (kubernetes.io/docs/concepts/services-networking/dns-pod-service/). The
-  // API server itself uses NAME.NS.svc; the others cost nothing and let
-  // curl from a pod, or a cluster with a different search path, work too.
-  return [
-    service,
-    `${service}.${namespace}`,
-    `${service}.${namespace}.svc`,
-    `${service}.${namespace}.svc.cluster.local`
-  ]
 }
 
 const DEV_DNS_NAMES = ['localhost']
@@ -359,84 +298,6 @@ function issueServingCertificate (
   // since 1.18 and by OpenSSL at its default security level.
   cert.sign(caKey, md.sha256.create())
   return { cert: certificateToPem(cert), key: keys.privateKeyPem }
-}
-
-/**
- * A Name with one CN attribute, encoded as UTF8String.
- *
- * node-forge encodes every attribute as PrintableString unless told
- * otherwise, whatever the value holds; PrintableString cannot hold '@', '_',
- * '*' or '&' (X.680 41.4), and Go's crypto/x509, which the API server uses
- * to read `caBundle`, rejects such a certificate outright ("invalid
- * PrintableString"), while OpenSSL and Node accept it. UTF8String holds any
- * value and is what RFC 5280 4.1.2.6 asks CAs to use for DirectoryString.
- */
-function commonNameOnly (value: string): forge.pki.CertificateField[] {
-  // valueTagClass holds a universal tag number (forge's x509.js reads it so);
-  // @types/node-forge types it as a tag class.
-  return [{ shortName: 'CN', value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }]
-}
-
-/**
- * The CA's subject, to be written as a certificate's issuer with the same
- * string types. forge keeps a parsed UTF8String value as raw bytes but
- * encodes the value it writes, so decode it first or non-ASCII names would
- * be encoded twice and no longer match the CA's subject.
- */
-function issuerOf (caCert: forge.pki.Certificate): forge.pki.CertificateField[] {
-  return caCert.subject.attributes.map((attr) => {
-    if ((attr.valueTagClass as number | undefined) !== forge.asn1.Type.UTF8 || typeof attr.value !== 'string') return attr
-    return { ...attr, value: forge.util.decodeUtf8(attr.value) }
-  })
-}
-
-/** The CA's subjectKeyIdentifier as a byte string, read from the extension
- * when it has one (it must match exactly), else computed as forge does. */
-function subjectKeyIdentifierBytes (caCert: forge.pki.Certificate): string {
-  const ext = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined
-  if (typeof ext?.subjectKeyIdentifier === 'string') return forge.util.hexToBytes(ext.subjectKeyIdentifier)
-  return caCert.generateSubjectKeyIdentifier().getBytes()
-}
-
-interface RsaKeyPair {
-  publicKey: forge.pki.rsa.PublicKey
-  privateKey: forge.pki.rsa.PrivateKey
-  /** PKCS#8 PEM ("BEGIN PRIVATE KEY"), which Go, OpenSSL and Node all read. */
-  privateKeyPem: string
-}
-
-/**
- * Generates the key with Node's native crypto directly, rather than trusting
- * forge to pick it: forge falls back to a pure-JavaScript prime search
- * (seconds per key) whenever `forge.options.usePureJavaScript` is set or a
- * custom PRNG is passed. The PEM is then parsed into forge's key objects.
- */
-function generateRsaKeyPair (): RsaKeyPair {
-  const { privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: RSA_BITS,
-    publicExponent: RSA_PUBLIC_EXPONENT,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' }
-  })
-  const forgePrivate = pki.privateKeyFromPem(privateKey)
-  return {
-    privateKey: forgePrivate,
-    publicKey: pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e),
-    privateKeyPem: privateKey
-  }
-}
-
-/** Reads an unencrypted PKCS#1 or PKCS#8 RSA key. Node parses it (clear
- * errors, any PEM flavour) and hands forge the PKCS#1 form it reads best. */
-function privateKeyFromPem (pem: string): forge.pki.rsa.PrivateKey {
-  const key = createPrivateKey(pem)
-  if (key.asymmetricKeyType !== 'rsa') throw new Error(`expected an RSA key, got ${String(key.asymmetricKeyType)}`)
-  return pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString())
-}
-
-/** forge writes PEM with CRLF line ends; Node, OpenSSL and Go write LF. */
-function certificateToPem (cert: forge.pki.Certificate): string {
-  return pki.certificateToPem(cert).replace(/\r\n/g, '\n')
 }
 
 function messageOf (err: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * `--bootstrap-certs` checked by Go the way the API server would: the
- * bootstrap (src/tls/bootstrap.ts) runs against the API server double with
+ * bootstrap (src/bootstrap/certificate-bootstrap.ts) runs against the API server double with
  * an injected clock, pullguard serves the Secret's pair, and the Go client
  * calls it trusting (a) `ca.crt` from the Secret and (b) every caBundle the
  * bootstrap wrote into the webhook configurations, before and after a
@@ -11,13 +11,13 @@
  *
  * Before pullguard 0.2 the bootstrap CA's name `pullguard-ca@<unixtime>`
  * was a PrintableString, which Go refuses: every check here failed, while
- * the Node-based tests in test/tls/ passed.
+ * the Node-based tests in test/bootstrap/ passed.
  */
 import t, { type Test } from 'tap'
 import { X509Certificate } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { startCertificateBootstrap, type BootstrapTimings, type CertificateBootstrap } from '../../src/tls/bootstrap.js'
-import { serviceDnsNames } from '../../src/tls/certs.js'
+import { startCertificateBootstrap, type BootstrapTimings, type CertificateBootstrap } from '../../src/bootstrap/certificate-bootstrap.js'
+import { serviceDnsNames } from '../../src/tls/names.js'
 import { ApiServerDouble } from '../helpers/api-server-double.js'
 import { testConfig } from '../helpers/fixtures.js'
 import { goClientFor, type GoClient } from '../helpers/go-client.js'

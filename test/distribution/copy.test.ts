@@ -6,7 +6,8 @@
  */
 import t from 'tap'
 import fc from 'fast-check'
-import { COPIED_FROM_ANNOTATION, DATA_HASH_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, copyBody, dataHash, observeSecret } from '../../src/distribution/copy.js'
+import { COPIED_FROM_ANNOTATION, DATA_HASH_ANNOTATION, copyBody, dataHash, observeSecret } from '../../src/distribution/copy.js'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../src/cluster/managed-by.js'
 import { appliedPullSecret, FAKE_PASSWORD, pullSecret } from '../helpers/cluster.js'
 
 const DCJ = 'kubernetes.io/dockerconfigjson'

@@ -6,8 +6,9 @@
 import t from 'tap'
 import type { NamespaceInfo } from '../../src/cluster/types.js'
 import {
-  COPIED_FROM_ANNOTATION, DATA_HASH_ANNOTATION, MANAGED_BY_LABEL, copyBody, dataHash, observeSecret, type ObservedSecret,
+  COPIED_FROM_ANNOTATION, DATA_HASH_ANNOTATION, copyBody, dataHash, observeSecret, type ObservedSecret,
 } from '../../src/distribution/copy.js'
+import { MANAGED_BY_LABEL } from '../../src/cluster/managed-by.js'
 import type { DistributionView, Observation } from '../../src/distribution/observation.js'
 import { copyStatus, planDistribution } from '../../src/distribution/plan.js'
 import { configFrom } from '../helpers/fixtures.js'

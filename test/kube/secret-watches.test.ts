@@ -6,7 +6,8 @@
  * the config.
  */
 import t, { type Test } from 'tap'
-import { COPIED_FROM_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, type ObservedSecret } from '../../src/distribution/copy.js'
+import { COPIED_FROM_ANNOTATION, type ObservedSecret } from '../../src/distribution/copy.js'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../src/cluster/managed-by.js'
 import { SecretWatches } from '../../src/kube/secret-watches.js'
 import { createLogger } from '../../src/logger.js'
 import { ApiServerDouble } from '../helpers/api-server-double.js'

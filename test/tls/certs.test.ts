@@ -4,6 +4,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync
 import https from 'node:https'
 import tls from 'node:tls'
 import type { AddressInfo } from 'node:net'
+import { createRequire, syncBuiltinESMExports } from 'node:module'
 import forge from 'node-forge'
 import {
   BACKDATE_MS,
@@ -12,12 +13,12 @@ import {
   caBundle,
   generateCertificates,
   generateServingCertificate,
-  randomSerialNumber,
   validateDnsName,
   validateNamespace,
   validateServiceName
 } from '../../src/tls/certs.js'
 import type { CertificateBundle } from '../../src/tls/certs.js'
+import { randomSerialNumber } from '../../src/tls/serial.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11'
@@ -261,6 +262,7 @@ t.test('names are checked as Kubernetes would', async (t) => {
     t.throws(() => validateDnsName(bad), CertificateOptionsError, `dns ${JSON.stringify(bad)} rejected`)
   }
   t.throws(() => generateCertificates({ service: 'Bad_Name', namespace: 'ok' }), { name: 'CertificateOptionsError', message: /Bad_Name/ })
+  t.throws(() => generateCertificates({ service: 'Bad_Name', namespace: 'ok' }), { code: 'PG_CERTIFICATE_OPTIONS' }, 'a stable code from the errors catalogue')
   t.throws(() => generateCertificates({ service: 'ok', namespace: 'ok', extraDnsNames: ['bad name'] }), CertificateOptionsError)
 })
 
@@ -268,10 +270,29 @@ t.test('key generation uses Node\'s native RSA, not forge\'s JavaScript prime se
   const original = forge.pki.rsa.generateKeyPair
   forge.pki.rsa.generateKeyPair = (() => { throw new Error('forge key generation used') }) as typeof original
   t.teardown(() => { forge.pki.rsa.generateKeyPair = original })
-  const start = Date.now()
+  // Counted, not timed (tests never assert on wall-clock time): forge's
+  // JavaScript prime search is never entered, and exactly two native key
+  // generations (the CA's and the serving key) happen.
+  // forge.prime exists at run time; @types/node-forge leaves it out.
+  const prime = (forge as unknown as { prime: { generateProbablePrime: (...args: unknown[]) => unknown } }).prime
+  const originalPrime = prime.generateProbablePrime
+  let primeSearches = 0
+  prime.generateProbablePrime = (...args: unknown[]) => { primeSearches++; return originalPrime(...args) }
+  t.teardown(() => { prime.generateProbablePrime = originalPrime })
+  const nodeCrypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  const originalNative = nodeCrypto.generateKeyPairSync
+  const nativeCalls: string[] = []
+  nodeCrypto.generateKeyPairSync = ((type: string, options: unknown) => {
+    nativeCalls.push(`${type}:${String((options as { modulusLength?: number }).modulusLength)}`)
+    return (originalNative as (t: string, o: unknown) => unknown)(type, options)
+  }) as typeof originalNative
+  // The ESM view of node:crypto (what src/tls/certs.ts imports) follows the CommonJS one only when told to.
+  syncBuiltinESMExports()
+  t.teardown(() => { nodeCrypto.generateKeyPairSync = originalNative; syncBuiltinESMExports() })
   const b = generateCertificates({ service: 'fast', namespace: 'fast' })
   t.ok(new X509Certificate(b.cert).checkIssued(new X509Certificate(b.caCert)))
-  t.ok(Date.now() - start < 10_000, 'two RSA-2048 keys in well under 10s')
+  t.same(nativeCalls, ['rsa:2048', 'rsa:2048'], 'two native RSA-2048 key generations: the CA\'s and the serving key')
+  t.equal(primeSearches, 0, 'forge\'s JavaScript prime search is never used')
 })
 
 t.test('generateServingCertificate re-signs with an existing CA', async (t) => {

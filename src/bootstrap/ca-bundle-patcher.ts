@@ -16,8 +16,8 @@
  */
 import type { AdmissionregistrationV1Api, V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { apiErrorOf } from './bootstrap-api-error.js'
-import { caBundle } from './certs.js'
+import { apiErrorOf } from './api-error.js'
+import { caBundle } from '../tls/certs.js'
 
 export type CaBundleOutcome =
   | { readonly ok: true, readonly wrote: boolean }

@@ -8,6 +8,8 @@
  * reason and message (which the API server words without object data, e.g.
  * `secrets "pullguard-tls" is forbidden: User ... cannot get ...`).
  */
+import { PullguardError } from '../errors.js'
+import { truncate } from '../text/truncate.js'
 
 export interface ApiErrorInfo {
   /** HTTP status; undefined when the request never got an answer. */
@@ -54,12 +56,16 @@ function statusOf (body: unknown): { reason?: string, message?: string } | undef
 
 function clean (text: string): string {
   const line = text.replace(BASE64_RUN, '[…]').replace(/\s+/g, ' ').trim()
-  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}…` : line
+  return truncate(line, MAX_MESSAGE)
 }
 
 /** An error whose message was built from safe parts only (fixed text, apiErrorOf). */
-export class BootstrapError extends Error {
+export class BootstrapError extends PullguardError {
   override name = 'BootstrapError'
+
+  constructor (message: string) {
+    super('PG_BOOTSTRAP_FAILED', message)
+  }
 }
 
 /** A message for any error that is safe to log, return and keep in status(). */

@@ -1,11 +1,12 @@
 /**
- * The bootstrap Secret's state machine (bootstrap-plan.ts), without I/O.
+ * The bootstrap Secret's state machine (src/bootstrap/plan.ts), without I/O.
  */
 import t from 'tap'
 import { X509Certificate } from 'node:crypto'
-import { certificatesIn, planSecret, type PlanContext, type PlanSettings, type RawSecret, type SecretContent } from '../../src/tls/bootstrap-plan.js'
-import { rawOf } from '../../src/tls/bootstrap-secret.js'
-import { generateCertificateAuthority, generateServingCertificate, serviceDnsNames } from '../../src/tls/certs.js'
+import { certificatesIn, planSecret, type PlanContext, type PlanSettings } from '../../src/bootstrap/plan.js'
+import { rawOf, type RawSecret, type SecretContent } from '../../src/bootstrap/secret-layout.js'
+import { generateCertificateAuthority, generateServingCertificate } from '../../src/tls/certs.js'
+import { serviceDnsNames } from '../../src/tls/names.js'
 import { strictCertificateProblems } from '../../src/tls/strict-der.js'
 import { legacyBootstrapCa, legacyServing } from '../helpers/legacy-ca.js'
 

@@ -6,34 +6,15 @@
  * (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
  * The caller re-reads and decides again; nothing here retries or overwrites
  * blindly.
- *
- * Layout (type kubernetes.io/tls, so `kubectl` and other tools recognise the
- * serving pair):
- *   tls.crt, tls.key               the serving certificate and key
- *   ca.crt                         every CA the webhooks must trust, newest first
- *   ca-signing.crt, ca-signing.key the CA that signs serving certificates
- *   ca-next.crt, ca-next.key       the next CA, only in rotation phase trust-new
- *   annotations pullguard.dev/ca-rotation-phase, pullguard.dev/ca-rotation-since
- *   label app.kubernetes.io/managed-by: pullguard
+ * The layout of the Secret is in secret-layout.ts.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node'
-import { apiErrorOf } from './bootstrap-api-error.js'
-import type { RawSecret, SecretContent } from './bootstrap-plan.js'
-
-export const TLS_CERT = 'tls.crt'
-export const TLS_KEY = 'tls.key'
-export const CA_BUNDLE = 'ca.crt'
-export const SIGNING_CERT = 'ca-signing.crt'
-export const SIGNING_KEY = 'ca-signing.key'
-export const NEXT_CERT = 'ca-next.crt'
-export const NEXT_KEY = 'ca-next.key'
-export const SECRET_KEYS = [TLS_CERT, TLS_KEY, CA_BUNDLE, SIGNING_CERT, SIGNING_KEY, NEXT_CERT, NEXT_KEY] as const
-export const PHASE_ANNOTATION = 'pullguard.dev/ca-rotation-phase'
-export const SINCE_ANNOTATION = 'pullguard.dev/ca-rotation-since'
-
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
-export const MANAGED_BY = 'pullguard'
-export const SECRET_TYPE = 'kubernetes.io/tls'
+import { apiErrorOf } from './api-error.js'
+import {
+  PHASE_ANNOTATION, SECRET_KEYS, SECRET_TYPE, SINCE_ANNOTATION, secretAnnotations, secretTexts,
+  type RawSecret, type SecretContent,
+} from './secret-layout.js'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../cluster/managed-by.js'
 
 export interface StoredSecret {
   readonly resourceVersion: string
@@ -115,29 +96,6 @@ export class BootstrapSecretStore {
     const replaced = await this.core.replaceNamespacedSecret({ name: this.name, namespace: this.namespace, body })
     return replaced.metadata?.resourceVersion ?? ''
   }
-}
-
-/** The Secret's data (as text) and annotations for `content`. */
-export function secretTexts (content: SecretContent): Record<string, string> {
-  return {
-    [TLS_CERT]: content.serving.cert,
-    [TLS_KEY]: content.serving.key,
-    [CA_BUNDLE]: content.bundle.join(''),
-    [SIGNING_CERT]: content.signing.cert,
-    [SIGNING_KEY]: content.signing.key,
-    ...(content.next === undefined ? {} : { [NEXT_CERT]: content.next.cert, [NEXT_KEY]: content.next.key }),
-  }
-}
-
-export function secretAnnotations (content: SecretContent): Record<string, string> {
-  return {
-    [PHASE_ANNOTATION]: content.phase,
-    ...(content.since === undefined ? {} : { [SINCE_ANNOTATION]: content.since.toISOString() }),
-  }
-}
-
-export function rawOf (content: SecretContent): RawSecret {
-  return { data: secretTexts(content), annotations: secretAnnotations(content) }
 }
 
 function decode (object: V1Secret): RawSecret {

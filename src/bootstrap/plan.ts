@@ -32,32 +32,14 @@
  * when it patched them (`restartOverlap`).
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { checkPair } from '../reload/cert-reloader.js'
-import { CA_BUNDLE, NEXT_CERT, NEXT_KEY, PHASE_ANNOTATION, SIGNING_CERT, SIGNING_KEY, SINCE_ANNOTATION, TLS_CERT, TLS_KEY } from './bootstrap-secret.js'
-import { CA_COMMON_NAME, generateCertificateAuthority, generateServingCertificate, serviceDnsNames } from './certs.js'
-import { strictCertificateProblems } from './strict-der.js'
-
-export const PHASES = ['stable', 'trust-new', 'serve-new'] as const
-export type RotationPhase = typeof PHASES[number]
-
-export interface KeyPair { readonly cert: string, readonly key: string }
-
-export interface SecretContent {
-  readonly serving: KeyPair
-  readonly signing: KeyPair
-  /** The CA to sign with next; only in phase trust-new. */
-  readonly next: KeyPair | undefined
-  /** PEM certificates, newest first; joined, what caBundle must hold. */
-  readonly bundle: readonly string[]
-  readonly phase: RotationPhase
-  readonly since: Date | undefined
-}
-
-/** The Secret as read: data values decoded to text, and its annotations. */
-export interface RawSecret {
-  readonly data: Readonly<Record<string, string | undefined>>
-  readonly annotations: Readonly<Record<string, string | undefined>>
-}
+import { CA_COMMON_NAME, generateCertificateAuthority, generateServingCertificate } from '../tls/certs.js'
+import { serviceDnsNames } from '../tls/names.js'
+import { checkPair } from '../tls/serving-pair.js'
+import { strictCertificateProblems } from '../tls/strict-der.js'
+import {
+  CA_BUNDLE, NEXT_CERT, NEXT_KEY, PHASE_ANNOTATION, PHASES, SIGNING_CERT, SIGNING_KEY, SINCE_ANNOTATION, TLS_CERT, TLS_KEY,
+  type KeyPair, type RawSecret, type RotationPhase, type SecretContent,
+} from './secret-layout.js'
 
 export interface PlanSettings {
   readonly service: string
@@ -80,10 +62,6 @@ export interface PlanContext {
 export interface Plan { readonly content: SecretContent, readonly reasons: readonly string[] }
 
 interface Ca extends KeyPair { readonly x509: X509Certificate }
-
-export function bundlePem (content: Pick<SecretContent, 'bundle'>): string {
-  return content.bundle.join('')
-}
 
 export function planSecret (raw: RawSecret | undefined, settings: PlanSettings, ctx: PlanContext): Plan {
   const { now } = ctx
