@@ -68,22 +68,22 @@ t.test('API errors carry the Status code and reason', async (t) => {
   for (const [name, kc, path, code, reason] of rows) {
     const err = await getJson(kc, path, {}, signal()).catch((e: unknown) => e)
     t.ok(err instanceof ApiGetError, name)
-    t.match(err, { name: 'ApiGetError', code, reason }, name)
+    t.match(err, { name: 'ApiGetError', status: code, reason }, name)
     t.notMatch((err as Error).message, /\n/, `${name}: one line`)
     t.notMatch(describeError(err), /wrong-token|double-token/, `${name}: no token`)
   }
 })
 
-t.test('no answer: code undefined; an aborted request rejects', async (t) => {
+t.test('no answer: status undefined; an aborted request rejects', async (t) => {
   const api = await double(t)
   const kc = api.kubeConfig()
   const controller = new AbortController()
   controller.abort()
   const aborted = await openGet(kc, '/api/v1/namespaces', {}, controller.signal).catch((e: unknown) => e)
-  t.match(aborted, { name: 'ApiGetError', code: undefined })
+  t.match(aborted, { name: 'ApiGetError', status: undefined })
   await api.stop()
   const refused = await openGet(kc, '/api/v1/namespaces', {}, signal()).catch((e: unknown) => e)
-  t.match(refused, { name: 'ApiGetError', code: undefined, message: /ECONNREFUSED/ })
+  t.match(refused, { name: 'ApiGetError', status: undefined, message: /ECONNREFUSED/ })
 })
 
 t.test('an answer that is not JSON, or not a list, is named without quoting it', async (t) => {
@@ -93,23 +93,23 @@ t.test('an answer that is not JSON, or not a list, is named without quoting it',
   const notList = await getListPage(await raw(t, 200, '{"kind":"Secret"}'), '/api/v1/secrets', {}, signal()).catch((e: unknown) => e)
   t.match(notList, { name: 'ApiGetError', message: 'the answer to GET /api/v1/secrets is not a list' })
   const html = await getJson(await raw(t, 502, '<html>bad gateway</html>'), '/x', {}, signal()).catch((e: unknown) => e)
-  t.match(html, { name: 'ApiGetError', code: 502, reason: '', message: 'HTTP 502' }, 'an error answer that is no Status: the HTTP code')
+  t.match(html, { name: 'ApiGetError', status: 502, reason: '', message: 'HTTP 502' }, 'an error answer that is no Status: the HTTP code')
 })
 
 t.test('a kubeconfig without a current cluster', async (t) => {
   const err = await openGet(new KubeConfig(), '/api', {}, signal()).catch((e: unknown) => e)
-  t.match(err, { name: 'ApiGetError', message: 'the kubeconfig has no current cluster', code: undefined })
+  t.match(err, { name: 'ApiGetError', message: 'the kubeconfig has no current cluster', status: undefined })
 })
 
 t.test('statusError, isGone and describeError', async (t) => {
   const expired = statusError({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 1 (5)\nsecond line' })
-  t.match(expired, { code: 410, reason: 'Expired', message: 'too old resource version: 1 (5)' })
+  t.match(expired, { status: 410, reason: 'Expired', message: 'too old resource version: 1 (5)' })
   t.ok(isGone(expired))
   t.ok(isGone(statusError({ code: 410, reason: 'Gone' })))
   t.notOk(isGone(statusError({ code: 500 })))
   t.notOk(isGone(Object.assign(new Error('x'), { code: 410 })), 'only an ApiGetError')
-  t.match(statusError(undefined, 503), { code: 503, reason: '', message: 'HTTP 503' })
-  t.match(statusError({ message: 'x'.repeat(400) }, 500), { code: 500, message: 'x'.repeat(300) }, 'at most 300 characters')
+  t.match(statusError(undefined, 503), { status: 503, reason: '', message: 'HTTP 503' })
+  t.match(statusError({ message: 'x'.repeat(400) }, 500), { status: 500, message: 'x'.repeat(300) }, 'at most 300 characters')
   const rows: Array<[unknown, string]> = [
     [expired, '410 Expired: too old resource version: 1 (5)'],
     [new ApiGetError('refused', undefined), 'refused'],

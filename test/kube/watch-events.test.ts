@@ -70,7 +70,7 @@ t.test('an ERROR event rejects with its Status: 410 Expired for a compacted reso
   api.create('namespaces', namespaceObject('b'))
   api.compact()
   const err = await watch(api.kubeConfig(), { resourceVersion: rv }, () => {}).catch((e: unknown) => e)
-  t.match(err, { name: 'ApiGetError', code: 410, reason: 'Expired', message: /too old resource version/ })
+  t.match(err, { name: 'ApiGetError', status: 410, reason: 'Expired', message: /too old resource version/ })
 })
 
 t.test('a dropped connection rejects (the socket\'s error, or: closed mid-stream), never resolves as a clean end', async (t) => {
