@@ -92,7 +92,7 @@ async function serve (settings: Settings, log: Logger): Promise<void> {
     cluster = await startClusterMode(settings, kubeConfig, configReloader, lifecycle, log, metrics)
   }
 
-  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, cluster: cluster?.view, metrics })
+  const app = buildApp({ config: () => configReloader.current(), tls, logger: log, reviewLogLevel: settings.reviewLogLevel, cluster: cluster?.view, metrics })
   const health = buildHealthApp({ notReady: () => lifecycle.notReady(), logger: log, metrics })
   await listen(health, 'HEALTH_PORT', settings.healthPort, settings.host)
   await listen(app, 'PORT', settings.port, settings.host)

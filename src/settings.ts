@@ -10,6 +10,7 @@
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { PullguardError } from './errors.js'
+import { DEFAULT_REVIEW_LOG_LEVEL, REVIEW_LOG_LEVELS, type ReviewLogLevel } from './logger.js'
 import { objectNameProblem, serviceNameProblem } from './tls/names.js'
 
 /**
@@ -46,6 +47,8 @@ export interface Settings {
   readonly devCertDir: string
   readonly selfNamespace: string | undefined
   readonly logLevel: string
+  /** LOG_REVIEW_LEVEL: the level of the one line per admission review (`silent`: none). */
+  readonly reviewLogLevel: ReviewLogLevel
   /** --kubeconfig; cluster mode also turns on in a pod or with KUBECONFIG (see `cluster`). */
   readonly kubeconfig: string | undefined
   /** Local or cluster mode, from --kubeconfig, PULLGUARD_CLUSTER, KUBECONFIG and KUBERNETES_SERVICE_HOST. */
@@ -81,7 +84,8 @@ options:
 
 environment: PORT (8443), HEALTH_PORT (9090), HOST (0.0.0.0),
 TLS_CERT_FILE and TLS_KEY_FILE (default: development certificates in
-DEV_CERT_DIR, certs), POD_NAMESPACE, LOG_LEVEL (info), PULLGUARD_CONFIG,
+DEV_CERT_DIR, certs), POD_NAMESPACE, LOG_LEVEL (info), LOG_REVIEW_LEVEL
+(info), PULLGUARD_CONFIG,
 PULLGUARD_CLUSTER (auto), KUBECONFIG, KUBERNETES_SERVICE_HOST,
 DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10), BOOTSTRAP_SECRET
 (pullguard-tls), BOOTSTRAP_SERVICE (pullguard), WEBHOOK_CONFIG_NAME
@@ -102,6 +106,10 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
   const tls = certificateFilesFrom(env)
   const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
   if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
+  const reviewLogLevel = nonEmpty(env.LOG_REVIEW_LEVEL) ?? DEFAULT_REVIEW_LOG_LEVEL
+  if (!isReviewLogLevel(reviewLogLevel)) {
+    throw settingsError(`LOG_REVIEW_LEVEL=${JSON.stringify(reviewLogLevel)} is not one of ${REVIEW_LOG_LEVELS.join(', ')}`)
+  }
   const port = portFrom(env, 'PORT', DEFAULT_PORT)
   const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
   if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
@@ -130,6 +138,7 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
     devCertDir: nonEmpty(env.DEV_CERT_DIR) ?? 'certs',
     selfNamespace,
     logLevel,
+    reviewLogLevel,
     kubeconfig,
     cluster: clusterFrom(kubeconfig, env, probe),
     drainMs: secondsFrom(env, 'DRAIN_SECONDS', DEFAULT_DRAIN_SECONDS, 0, 300) * 1000,
@@ -137,6 +146,10 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
     bootstrap,
     distributeSecrets,
   })
+}
+
+function isReviewLogLevel (value: string): value is ReviewLogLevel {
+  return (REVIEW_LOG_LEVELS as readonly string[]).includes(value)
 }
 
 function flagsFrom (argv: readonly string[]): { config?: string | undefined, kubeconfig?: string | undefined, 'bootstrap-certs'?: boolean | undefined } {

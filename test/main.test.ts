@@ -86,6 +86,28 @@ t.test('local mode: dev certificates, the example config, health, SIGTERM', asyn
   t.ok(run.lines.some((l) => l.includes('"msg":"stopped"')))
 })
 
+// LOG_REVIEW_LEVEL reaches the route: the real process writes one review
+// line at info by default, at debug only when LOG_LEVEL lets it through, and
+// none when silent.
+const reviewLines: Array<[string, Record<string, string>, number]> = [
+  ['default: info', {}, 1],
+  ['debug, LOG_LEVEL info: dropped', { LOG_REVIEW_LEVEL: 'debug' }, 0],
+  ['debug, LOG_LEVEL debug: written', { LOG_REVIEW_LEVEL: 'debug', LOG_LEVEL: 'debug' }, 1],
+  ['silent', { LOG_REVIEW_LEVEL: 'silent' }, 0],
+]
+for (const [name, env, want] of reviewLines) {
+  t.test(`review line: ${name}`, async (t) => {
+    const dir = t.testdir()
+    const run = start({ DEV_CERT_DIR: dir, ...env })
+    t.teardown(() => { run.child.kill('SIGKILL') })
+    const { port } = await serving(run)
+    t.equal((await mutate(port, readFileSync(`${dir}/ca.crt`, 'utf8'))).status, 200)
+    run.child.kill('SIGTERM')
+    await run.exited
+    t.equal(run.lines.filter((l) => l.includes('"msg":"admission review"')).length, want)
+  })
+}
+
 t.test('a bad config stops start-up with the field named', async (t) => {
   const dir = t.testdir({ 'config.yaml': 'alwaysPull: sometimes\n' })
   const run = start({ PULLGUARD_CONFIG: `${dir}/config.yaml`, DEV_CERT_DIR: dir })

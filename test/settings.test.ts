@@ -24,6 +24,13 @@ t.test('environment', async (t) => {
   t.same([s.port, s.healthPort, s.tls, s.selfNamespace, s.logLevel], [9443, 9091, { certFile: '/c', keyFile: '/k' }, 'pullguard', 'debug'])
 })
 
+t.test('LOG_REVIEW_LEVEL', async (t) => {
+  t.equal(readSettings([], {}, EXAMPLE).reviewLogLevel, 'info', 'the review line is on by default')
+  for (const level of ['info', 'debug', 'trace', 'silent']) {
+    t.equal(readSettings([], { LOG_REVIEW_LEVEL: level }, EXAMPLE).reviewLogLevel, level)
+  }
+})
+
 t.test('--bootstrap-certs', async (t) => {
   t.equal(readSettings([], {}, EXAMPLE).bootstrap, undefined)
   t.same(readSettings(['--bootstrap-certs'], { POD_NAMESPACE: 'pullguard' }, EXAMPLE).bootstrap, { secretName: 'pullguard-tls', service: 'pullguard', webhookConfigName: 'pullguard' })
@@ -50,6 +57,7 @@ const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['same ports', [], { PORT: '9000', HEALTH_PORT: '9000' }, /must differ/],
   ['cert without key', [], { TLS_CERT_FILE: '/c' }, /both TLS_CERT_FILE and TLS_KEY_FILE/],
   ['log level', [], { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ['review line level', [], { LOG_REVIEW_LEVEL: 'warn' }, /^LOG_REVIEW_LEVEL="warn" is not one of info, debug, trace, silent$/],
   ['distribution without POD_NAMESPACE', [], { PULLGUARD_DISTRIBUTE_SECRETS: 'true' }, /PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE/],
   ['distribution not a boolean', [], { PULLGUARD_DISTRIBUTE_SECRETS: 'yes', POD_NAMESPACE: 'p' }, /PULLGUARD_DISTRIBUTE_SECRETS="yes" is not true or false/],
   ['bootstrap Service name', ['--bootstrap-certs'], { POD_NAMESPACE: 'p', BOOTSTRAP_SERVICE: 'Bad_Name' }, /^BOOTSTRAP_SERVICE="Bad_Name" is not valid: a Service name .*\(RFC 1035 label\)$/],
