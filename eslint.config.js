@@ -14,12 +14,18 @@ export default [
     ignores: ['dist/**', 'coverage/**', '.tap/**', 'test/go/**'],
   }),
   {
+    files: ['src/**/*.ts'],
     rules: {
       // STYLE.md habit 6: "functions short enough to read without scrolling".
       // Cyclomatic complexity 15 is met by all but a handful of functions
       // today; the ones over it are listed by `npm run lint` and are to be
-      // split, not allowed. Lower it as they are.
+      // split, not allowed. Lower it as they are. For src/ only: a test's
+      // table loop or the API server double's router is read as a table.
       complexity: ['error', 15],
+    },
+  },
+  {
+    rules: {
       // `void promise` is how this code marks a promise it means not to await
       // (fastify's app.register, a fire-and-forget reload); typescript-eslint
       // documents it as the way to silence no-floating-promises. Still an

@@ -131,7 +131,7 @@ interface ServingCertificate {
 
 /** The serving certificate: from the bootstrap Secret, or from files (dev certificates by default). */
 async function servingCertificate (
-  settings: Settings, kubeConfig: KubeConfig | undefined, lifecycle: Lifecycle, log: Logger, metrics: Metrics,
+  settings: Settings, kubeConfig: KubeConfig | undefined, lifecycle: Lifecycle, log: Logger, metrics: Metrics
 ): Promise<ServingCertificate> {
   if (settings.bootstrap === undefined) {
     const files = await certificateFiles(settings, log)
@@ -161,7 +161,7 @@ interface ClusterMode {
  * are written. Everything here is imported on demand (see the header).
  */
 async function startClusterMode (
-  settings: Settings, kubeConfig: KubeConfig, configReloader: ConfigReloader, lifecycle: Lifecycle, log: Logger, metrics: Metrics,
+  settings: Settings, kubeConfig: KubeConfig, configReloader: ConfigReloader, lifecycle: Lifecycle, log: Logger, metrics: Metrics
 ): Promise<ClusterMode> {
   const [{ ClusterStore }, { startClusterInformers }, { withDistribution }] = await Promise.all([
     import('./cluster/store.js'), import('./kube/informers.js'), import('./distribution/view.js'),
@@ -192,7 +192,7 @@ async function startClusterMode (
  * patterns current, once the informers have listed every pull Secret.
  */
 async function startPrivateImages (
-  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger,
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger
 ): Promise<{ stop: () => Promise<void> } | undefined> {
   if (settings.selfNamespace === undefined) {
     log.warn('POD_NAMESPACE is not set: the private-image patterns (ConfigMap pullguard-private-images) are not written')
@@ -215,7 +215,7 @@ async function startPrivateImages (
  * the elected one writes them.
  */
 async function startDistribution (
-  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger, metrics: Metrics,
+  settings: Settings, kubeConfig: KubeConfig, store: ClusterStore, informers: ClusterInformers, configReloader: ConfigReloader, log: Logger, metrics: Metrics
 ): Promise<SecretDistributor | undefined> {
   if (!settings.distributeSecrets) return undefined
   const [{ startSecretDistributor }, { registerDistributionMetrics }] = await Promise.all([
@@ -239,7 +239,7 @@ async function startDistribution (
  * CA is the bootstrap's signing CA, or the dev CA file read once.
  */
 function trackServedCertificate (
-  server: HttpsServer, initialCert: string | Buffer, caFile: string | undefined, bootstrap: CertificateBootstrap | undefined, metrics: Metrics,
+  server: HttpsServer, initialCert: string | Buffer, caFile: string | undefined, bootstrap: CertificateBootstrap | undefined, metrics: Metrics
 ): SecureContextTarget {
   let serving = notAfterOf(initialCert)
   let ca: Date | undefined

@@ -78,7 +78,7 @@ t.test('the import parser', async (t) => {
   const cases: Array<[string, string[]]> = [
     ["import { a } from './a.js'", ['./a.js']],
     ["import type { A } from '../b.js'", ['../b.js']],
-    ["import x, { type Y } from \"./c.js\"", ['./c.js']],
+    ['import x, { type Y } from "./c.js"', ['./c.js']],
     ["import {\n  a,\n  b,\n} from './multi.js'", ['./multi.js']],
     ["export { a } from './d.js'\nexport * from './e.js'", ['./d.js', './e.js']],
     ["import './side-effect.js'", ['./side-effect.js']],

@@ -54,7 +54,6 @@ t.test('each error class carries its catalogue code', async (t) => {
   t.ok(gone instanceof ApiGetError && gone.status === 410 && gone.reason === 'Expired', 'ApiGetError keeps the API server status apart from its code')
 })
 
-
 t.test('no error class in src/ stands outside the catalogue', async (t) => {
   const classes = new Map<string, { file: string, base: string }>()
   for (const file of sourceFiles(SRC)) {

@@ -26,7 +26,7 @@ export class BootstrapSecretStore {
   constructor (
     private readonly core: CoreV1Api,
     readonly namespace: string,
-    readonly name: string,
+    readonly name: string
   ) {}
 
   /** The Secret, or undefined when there is none (404). */

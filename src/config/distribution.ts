@@ -87,7 +87,7 @@ export function parseSecretRef (text: string): SecretRef | string {
  */
 export function compileDistribution (
   raw: readonly RawDistributed[], entries: ReadonlyArray<EntryScope | undefined>, isExcluded: (namespace: string) => boolean,
-  onSourceDeleted: OnSourceDeletedMode, problems: string[],
+  onSourceDeleted: OnSourceDeletedMode, problems: string[]
 ): Distribution {
   const secrets: DistributedSecret[] = []
   for (const r of raw) {

@@ -101,7 +101,7 @@ interface SecretBody {
  */
 export function copyBody (
   target: { namespace: string, name: string }, from: string, source: { type?: string, data?: Record<string, string> },
-  current?: { metadata?: object },
+  current?: { metadata?: object }
 ): SecretBody {
   const type = source.type ?? 'Opaque'
   const data = { ...source.data }

@@ -108,7 +108,7 @@ export interface DistributionPlan {
  * that it knows of (the watched names, and older names found by listing).
  */
 export function planDistribution (
-  distribution: Distribution, namespaces: Iterable<NamespaceInfo>, view: DistributionView, managed: Iterable<ObservedSecret>,
+  distribution: Distribution, namespaces: Iterable<NamespaceInfo>, view: DistributionView, managed: Iterable<ObservedSecret>
 ): DistributionPlan {
   const actions: CopyAction[] = []
   const copies = Object.fromEntries(COPY_STATES.map((s) => [s, 0])) as Record<CopyState, number>

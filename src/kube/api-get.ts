@@ -25,7 +25,7 @@ export class ApiGetError extends PullguardError {
     /** The HTTP status or the Status object's code; undefined when no answer came (connection refused, reset, aborted). */
     readonly status: number | undefined,
     /** metav1.Status reason, e.g. `Expired`, `Gone`, `Forbidden`; '' when the answer had none. */
-    readonly reason = '',
+    readonly reason = ''
   ) {
     super('PG_KUBE_READ_FAILED', message)
     this.name = 'ApiGetError'

@@ -35,7 +35,7 @@ export interface PrivateImagesInputs {
 
 /** What pullguard knows: every configured key whatever its namespace scope, every usable pull Secret's keys, its namespace defaults. */
 export function privateImagesInputs (
-  config: Pick<Config, 'registries' | 'publicImages' | 'alwaysPull' | 'excludeNamespaces'>, store: Pick<ClusterStore, 'pullSecretKeys'>,
+  config: Pick<Config, 'registries' | 'publicImages' | 'alwaysPull' | 'excludeNamespaces'>, store: Pick<ClusterStore, 'pullSecretKeys'>
 ): PrivateImagesInputs {
   return {
     keys: [...config.registries.map((e) => e.key), ...store.pullSecretKeys()],

@@ -80,7 +80,7 @@ export function joinPatterns (patterns: readonly string[]): string {
 export function privateImagePatterns (
   keys: readonly CredentialKey[],
   publicImages: readonly string[],
-  limits: PatternLimits = DEFAULT_PATTERN_LIMITS,
+  limits: PatternLimits = DEFAULT_PATTERN_LIMITS
 ): ImagePatterns {
   let precision: PatternPrecision = 'keys'
   let patterns = privatePatterns(keys, false)

@@ -12,7 +12,6 @@ import { applyServingPair, type SecureContextTarget } from '../tls/serving-pair.
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_POLL_MS } from './config-reloader.js'
 import { watchFiles } from './file-watch.js'
 
-
 export interface CertReloaderOptions {
   readonly certFile: string
   readonly keyFile: string

@@ -111,7 +111,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     `CA key:              ${files.caKeyFile} (mode 0600)\n` +
     `serving certificate: ${files.certFile} (CN ${host}, ${options.days} days${options.dev ? ', with localhost SANs' : ''})\n` +
     `serving key:         ${files.keyFile} (mode 0600)\n` +
-    `Put tls.crt/tls.key in the webhook's TLS Secret and this caBundle in the webhook configuration:\n` +
+    'Put tls.crt/tls.key in the webhook\'s TLS Secret and this caBundle in the webhook configuration:\n' +
     `caBundle: ${caBundle(bundle.caCert)}\n`
   )
   return EXIT_OK

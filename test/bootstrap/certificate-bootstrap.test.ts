@@ -58,7 +58,12 @@ async function cluster (t: Test, opts: { validating?: boolean } = {}): Promise<A
 
 async function replica (t: Test, double: ApiServerDouble, extra: Partial<BootstrapOptions> = {}): Promise<CertificateBootstrap> {
   const boot = await startCertificateBootstrap({
-    kubeConfig: double.kubeConfig(), namespace: NS, secretName: SECRET, service: 'pullguard', webhookConfigName: 'pullguard', log,
+    kubeConfig: double.kubeConfig(),
+    namespace: NS,
+    secretName: SECRET,
+    service: 'pullguard',
+    webhookConfigName: 'pullguard',
+    log,
     timings: { syncIntervalMs: 3_600_000 }, // syncs are driven by the tests here
     ...extra,
   })

@@ -28,7 +28,6 @@ t.test('bad input or config, as a process: one line on stderr, nothing on stdout
   }
 })
 
-
 t.test('bad flags (the same function, in-process): one line, exit 2', async (t) => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no -f', [...CONFIG], /^pullguard preview: missing -f FILE\|DIR\|- \(what to preview\); see pullguard preview --help\n$/],

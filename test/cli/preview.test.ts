@@ -127,4 +127,3 @@ t.test('-o yaml: the manifests, ready to diff; the cluster note on stderr only',
   t.same(docs[0].spec.template.spec.imagePullSecrets, [{ name: 'ghcr-acme' }, { name: 'acr-pull' }])
   t.match(r.stdout, 'image: ghcr.io/acme/web:2.1.0 # bumped by renovate', 'comments kept')
 })
-

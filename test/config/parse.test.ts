@@ -91,7 +91,7 @@ t.test('echo: what may be quoted, and how the rest is described', async (t) => {
     ['user:pass', 'credentialKey', '(a value of 9 characters, not shown: not of the form [https://]host[:port][/path])'],
     ['abcdefghijklmnopq', 'secretName', '(a value of 17 characters, not shown: a run of 17 letters and digits)'],
     ['a'.repeat(33), 'secretName', '(a value of 33 characters, not shown: longer than 32 characters; a run of 33 letters and digits)'],
-    ['tab\there', 'word', "(a value of 8 characters, not shown: whitespace)"],
+    ['tab\there', 'word', '(a value of 8 characters, not shown: whitespace)'],
     ['naïve', 'word', '(a value of 5 characters, not shown: non-ASCII characters)'],
   ]
   for (const [value, kind, shown] of table) t.equal(echo(value, kind), shown, `${String(value)} as ${String(kind)}`)

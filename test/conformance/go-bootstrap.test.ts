@@ -53,7 +53,13 @@ async function cluster (t: Test): Promise<ApiServerDouble> {
 
 async function replica (t: Test, double: ApiServerDouble, now: () => Date, timings: BootstrapTimings): Promise<CertificateBootstrap> {
   const boot = await startCertificateBootstrap({
-    kubeConfig: double.kubeConfig(), namespace: NS, secretName: SECRET, service: SERVICE.service, webhookConfigName: 'pullguard', log, now,
+    kubeConfig: double.kubeConfig(),
+    namespace: NS,
+    secretName: SECRET,
+    service: SERVICE.service,
+    webhookConfigName: 'pullguard',
+    log,
+    now,
     timings: { syncIntervalMs: 3_600_000, ...timings }, // syncs are driven by the test
   })
   t.teardown(async () => { await boot.stop() })

@@ -94,7 +94,9 @@ async function certificates (t: Test, go: GoClient): Promise<void> {
   const cases: Array<{ name: string, cn: string, utf8: boolean, san: boolean, review?: RegExp, inspect?: RegExp }> = [
     {
       name: 'CA CN with \'@\' as PrintableString (forge\'s default): Go cannot load the caBundle',
-      cn: 'pullguard-ca@1700000000', utf8: false, san: true,
+      cn: 'pullguard-ca@1700000000',
+      utf8: false,
+      san: true,
       review: /unable to load root certificates: .*block 1: x509: invalid RDNSequence: invalid attribute value: invalid PrintableString/,
       inspect: /x509\.ParseCertificate: x509: invalid RDNSequence: invalid attribute value: invalid PrintableString/,
     },
@@ -102,7 +104,9 @@ async function certificates (t: Test, go: GoClient): Promise<void> {
     { name: 'a PrintableString without \'@\': accepted', cn: 'pullguard-ca', utf8: false, san: true },
     {
       name: 'a serving certificate with its name in the CN only: Go ignores the CN',
-      cn: 'pullguard-ca', utf8: true, san: false,
+      cn: 'pullguard-ca',
+      utf8: true,
+      san: false,
       review: /x509: certificate relies on legacy Common Name field, use SANs instead/,
       inspect: /no DNS subjectAltName: Go ignores the Common Name/,
     },

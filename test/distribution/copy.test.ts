@@ -44,8 +44,15 @@ t.test('observeSecret keeps names, versions, managed state and a hash; never the
   secret.metadata.resourceVersion = '7'
   const seen = observeSecret(secret)
   t.same(seen, {
-    namespace: 'team-a', name: 'ghcr', uid: 'u1', resourceVersion: '7', type: DCJ,
-    managed: true, copiedFrom: 'pullguard/ghcr', annotatedHash: 'sha256:old', hash: dataHash(DCJ, secret.data),
+    namespace: 'team-a',
+    name: 'ghcr',
+    uid: 'u1',
+    resourceVersion: '7',
+    type: DCJ,
+    managed: true,
+    copiedFrom: 'pullguard/ghcr',
+    annotatedHash: 'sha256:old',
+    hash: dataHash(DCJ, secret.data),
   })
   t.ok(Object.isFrozen(seen))
   const text = JSON.stringify(seen)

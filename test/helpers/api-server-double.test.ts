@@ -14,7 +14,6 @@ import {
 import { ApiServerDouble, type ApiServerDoubleOptions, type KObject, type StatusError } from './api-server-double.js'
 import { quietFor, waitFor } from './wait.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any
 const PULL = 'kubernetes.io/dockerconfigjson'
 const PULL_SELECTOR = `type=${PULL}`
@@ -130,7 +129,10 @@ t.test('a Secret type is immutable (422); deleting and recreating it with anothe
   const { code, status } = await apiError(core.replaceNamespacedSecret({ name: 'pull', namespace: 'team-a', body: { ...current, type: 'Opaque' } }))
   t.equal(code, 422)
   t.match(status, {
-    kind: 'Status', status: 'Failure', reason: 'Invalid', code: 422,
+    kind: 'Status',
+    status: 'Failure',
+    reason: 'Invalid',
+    code: 422,
     message: 'Secret "pull" is invalid: type: Invalid value: "Opaque": field is immutable',
     details: { name: 'pull', kind: 'Secret', causes: [{ reason: 'FieldValueInvalid', field: 'type' }] },
   })
@@ -417,7 +419,8 @@ t.test('Leases: MicroTime decoded with exactly six fraction digits, written back
   t.match(created, { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', spec: { holderIdentity: 'a', renewTime: '2030-01-02T03:04:05.678000Z' } })
   const raw = async (renewTime: string, name = 'l2'): Promise<{ status: number, body: Json }> => {
     const res = await fetch(`${double.url}/apis/coordination.k8s.io/v1/namespaces/team-a/leases`, {
-      method: 'POST', headers: { authorization: 'Bearer double-token', 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: 'Bearer double-token', 'content-type': 'application/json' },
       body: JSON.stringify({ metadata: { name }, spec: { holderIdentity: 'b', renewTime } }),
     })
     return { status: res.status, body: await res.json() }

@@ -65,7 +65,7 @@ import jsonpatch, { type Operation } from 'fast-json-patch'
 export type Resource = 'namespaces' | 'secrets' | 'serviceaccounts' | 'configmaps' | 'leases' | 'mutatingwebhookconfigurations' | 'validatingwebhookconfigurations'
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete'
 export interface Meta { name?: string, generateName?: string, namespace?: string, uid?: string, resourceVersion?: string, generation?: number, creationTimestamp?: string, labels?: Record<string, string>, annotations?: Record<string, string>, [field: string]: unknown }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export interface KObject { apiVersion?: string, kind?: string, metadata: Meta, [field: string]: any }
 export interface Status { kind: 'Status', apiVersion: 'v1', metadata: { continue?: string }, status: 'Success' | 'Failure', message?: string, reason?: string, details?: Record<string, unknown>, code?: number }
 export interface RequestRecord { method: string, path: string, query: Record<string, string>, verb?: Verb, resource?: Resource, namespace?: string, name?: string, status?: number }
@@ -673,7 +673,7 @@ export class ApiServerDouble {
     if (verb === 'delete') return reply(res, 200, this.remove(resource, name, namespace, body.trim() === '' ? undefined : parse().preconditions as { uid?: string, resourceVersion?: string } | undefined))
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim()
     if (type !== 'application/merge-patch+json' && type !== 'application/json-patch+json') {
-      throw failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`, {})
+      throw failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json', {})
     }
     return reply(res, 200, this.patch(resource, name, parse(), type === 'application/merge-patch+json' ? 'merge' : 'json', namespace))
   }

@@ -14,7 +14,7 @@ export function fixtureText (name: string): string {
 }
 
 // Loose JSON type for tests: fixtures are reached into freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type Json = any
 
 export function fixture (name: string): Json {

@@ -32,7 +32,7 @@ export const globKeyArb: fc.Arbitrary<CredentialKey> = fc
     fc.array(fc.constantFrom('a', 'b', 'A', 'd', 'o', 'l', '-', '0', '*', '[a-c]', '[A-Z]', '[0-9b]', '[l-p]'), { minLength: 1, maxLength: 5 }),
     fc.constantFrom('', '.io', '.docker.io', '.azurecr.io', '.com'),
     fc.constantFrom(...KEY_PORTS),
-    fc.constantFrom('', '/acme', '/library'),
+    fc.constantFrom('', '/acme', '/library')
   )
   .map(([label, suffix, port, path]) => parseCredentialKey(label.join('') + suffix + port + path))
   .filter((r) => r.ok)
@@ -51,5 +51,5 @@ const SUFFIXES = ['', ':1', ':latest', ':5000', DIGEST, `:1${DIGEST}`]
 /** An image as written in a pod spec (valid or not). */
 export const imageArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...DOMAINS), fc.array(fc.constantFrom(...PATH_PARTS), { minLength: 1, maxLength: 3 }), fc.constantFrom(...SUFFIXES)).map(([d, p, s]) => d + p.join('/') + s) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'A', 'l', 'o', '.', '/', ':', '@', '-', '_', '[', ']', '4', '3', 'd'), maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'A', 'l', 'o', '.', '/', ':', '@', '-', '_', '[', ']', '4', '3', 'd'), maxLength: 20 }) }
 )

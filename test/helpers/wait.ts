@@ -11,7 +11,7 @@ export async function waitFor<T> (
   predicate: () => T | Promise<T>,
   timeoutMs = 5000,
   what = 'condition',
-  intervalMs = 5,
+  intervalMs = 5
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown

@@ -23,7 +23,7 @@ import { parseAllDocuments } from 'yaml'
 const execFileAsync = promisify(execFile)
 
 // Rendered Kubernetes objects are free-form JSON; the tests index into them.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type KObject = Record<string, any>
 
 export const KUBECTL_MISSING = 'kubectl not found: the manifest tests render with `kubectl kustomize` ' +

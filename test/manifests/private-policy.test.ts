@@ -412,14 +412,14 @@ async function run (t: Test, kubectl: string): Promise<void> {
           if (valid && got[i] !== true && isPrivate(keys, image) && !isPublic(publicImages, image)) throw new Error(`${image}: exempted without a publicImages prefix`)
           if (valid && !image.includes('[') && image.length <= 247 && got[i] !== forced) throw new Error(`${image}: policy ${String(got[i])}, pullguard ${String(forced)}`)
         })
-      },
+      }
     ), { numRuns: 150 })
   })
 
   t.test('CEL property: the mode enforced per namespace is pullguard\'s (namespacePolicy, exclusions), stricter only for label all where pullguard skips', async () => {
     const nameArb = fc.oneof(
       fc.string({ unit: fc.constantFrom('a', 'b', '0', '-'), minLength: 1, maxLength: 5 }).filter((n) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)),
-      fc.constantFrom(NS, 'kube-system', 'default'),
+      fc.constantFrom(NS, 'kube-system', 'default')
     )
     const globArb = fc.array(fc.constantFrom('a', 'b', '0', '-', '*', '?', '[a-b]', '[^a]', '[0-9]', '[^-]'), { minLength: 1, maxLength: 4 })
       .map((items) => items.join(''))
@@ -441,7 +441,7 @@ async function run (t: Test, kubectl: string): Promise<void> {
         if (rank[got] < rank[pullguard]) throw new Error(`${name} (label ${String(label)}, default ${fallback}, excluded ${JSON.stringify(excludeNamespaces)}): policy ${got}, looser than pullguard's ${pullguard}`)
         const documented = label === 'all' && skipped && got === 'all'
         if (got !== pullguard && !documented) throw new Error(`${name} (label ${String(label)}, default ${fallback}, excluded ${JSON.stringify(excludeNamespaces)}): policy ${got}, pullguard ${pullguard}`)
-      },
+      }
     ), { numRuns: 300 })
   })
 }

@@ -475,7 +475,7 @@ function checkImageChangeCondition (t: Test, conditions: KObject[] | undefined):
       if (sites.length > 0) (sites[i % sites.length] as KObject).image = img
       return p
     }),
-    spec,
+    spec
   )
   const pairs = spec.chain((old) => edit(old).map((object) => ({ old, object })))
   fc.assert(fc.property(pairs, ({ old, object }) => {

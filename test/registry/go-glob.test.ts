@@ -166,7 +166,7 @@ t.test('property: agrees with a regexp reference on names without separators', a
       const reference = new RegExp(`^${parts.map((p) => p[1]).join('')}$`, 'u')
       const name = chars.join('')
       return compileGoGlob(pattern)(name) === reference.test(name)
-    },
+    }
   ), { numRuns: 5000 })
   t.pass('agrees')
 })

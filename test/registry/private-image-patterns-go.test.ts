@@ -74,7 +74,7 @@ if (go === undefined) {
     const samples = fc.sample(fc.tuple(
       fc.array(fc.oneof(keyArb, globKeyArb), { minLength: 1, maxLength: 5 }),
       fc.subarray(['docker.io/library/', 'docker.io/', 'docker.io/l', 'ghcr.io/public/', 'localhost:5000/']),
-      fc.array(imageArb, { minLength: 1, maxLength: 12 }),
+      fc.array(imageArb, { minLength: 1, maxLength: 12 })
     ), { numRuns: 300, seed: 42 })
     const checks = samples.flatMap(([keys, publicImages, images]) => {
       const patterns = privateImagePatterns(keys, publicImages)

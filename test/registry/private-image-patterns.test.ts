@@ -238,7 +238,7 @@ t.test('property: never looser than pullguard, and exemptions only where pullgua
         if (forced && !m.forced(image)) throw new Error(`${image}: pullguard forces Always, the patterns do not`)
         if (nameOf(image) !== undefined && m.public(image) && !isPublic(publicImages, image)) throw new Error(`${image}: exempted, but no publicImages prefix applies`)
       }
-    },
+    }
   ), { numRuns: 300 })
 })
 
@@ -255,7 +255,7 @@ t.test('property: never looser than pullguard\'s own coverage decision (config e
         if (forces(image) && !m.forced(image)) throw new Error(`${image}: pullguard forces Always, the patterns do not`)
         if (forces(image) && !isForced([...configKeys, ...secretKeys], publicImages, image)) throw new Error(`${image}: pullguard forces Always, the model of its rule does not (update private-model.ts)`)
       }
-    },
+    }
   ), { numRuns: 300 })
 })
 
@@ -269,7 +269,7 @@ t.test('property: exact for valid references outside IPv6 hosts', async () => {
         if (nameOf(image) === undefined) continue
         if (m.private(image) !== isPrivate(keys, image)) throw new Error(`${image}: patterns say ${m.private(image)}, pullguard ${isPrivate(keys, image)}`)
       }
-    },
+    }
   ), { numRuns: 300 })
 })
 
@@ -284,6 +284,6 @@ t.test('property: coarsened patterns are still never looser', async () => {
       for (const image of images) {
         if (isPrivate(keys, image) && !m.private(image)) throw new Error(`${image}: private, not matched at precision ${patterns.precision}`)
       }
-    },
+    }
   ), { numRuns: 300 })
 })
