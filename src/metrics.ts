@@ -62,8 +62,8 @@ export interface Metrics {
   /**
    * What to call as soon as a request reaches a webhook's endpoint, before
    * its body is read (so malformed reviews count too). Get it once, when the
-   * route is registered: the label children are bound at creation, and a
-   * call is one counter increment and one gauge set.
+   * route is registered: its series are bound at creation, and a call is
+   * one addition and one Map write (both reach prom-client at scrape time).
    */
   reviewReceiver (webhook: Webhook): () => void
   readonly admissionRequests: { inc (labels: AdmissionLabels): void }
