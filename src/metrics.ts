@@ -7,11 +7,14 @@
  * contents (registry names, Secret names).
  *
  * The handles never throw: a metric is not worth failing an admission for.
- * On the admission path they cost one Map lookup and one increment per
- * series: the label children are made on first use and kept (prom-client
- * otherwise sorts and hashes the label object on every call).
+ * On the admission path they cost one Map lookup and one addition per
+ * series: counters are kept as plain numbers and handed to prom-client at
+ * scrape time (metrics/pending-counts.ts), because prom-client hashes the
+ * label object on every call, even through a label child; only the duration
+ * histogram is observed directly, through a child made once.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client'
+import { pendingCounts } from './metrics/pending-counts.js'
 import { declare, METRICS } from './metrics/table.js'
 import {
   bounded, CERTIFICATES, DECISIONS, ENDPOINTS, entryLabel, INFORMER_RESOURCES, operationLabel, OTHER, POLICY_FIELDS, RELOAD_RESULTS,
@@ -59,8 +62,8 @@ export interface Metrics {
   /**
    * What to call as soon as a request reaches a webhook's endpoint, before
    * its body is read (so malformed reviews count too). Get it once, when the
-   * route is registered: the label children are bound at creation, and a
-   * call is one counter increment and one gauge set.
+   * route is registered: its series are bound at creation, and a call is
+   * one addition and one Map write (both reach prom-client at scrape time).
    */
   reviewReceiver (webhook: Webhook): () => void
   readonly admissionRequests: { inc (labels: AdmissionLabels): void }
@@ -105,14 +108,27 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   let informers = options.informers
   let certificates = options.certificates
 
-  const received = declare(registry, METRICS.reviewsReceived)
-  const lastReview = declare(registry, METRICS.lastReview)
-  const requests = declare(registry, METRICS.requests)
+  // The admission path's counters: plain numbers, added to prom-client at
+  // scrape time (metrics/pending-counts.ts).
+  const receivedCounts = pendingCounts(METRICS.reviewsReceived.labels)
+  const requestCounts = pendingCounts(METRICS.requests.labels)
+  const secretCounts = pendingCounts(METRICS.secretsInjected.labels)
+  const forcedCounts = pendingCounts(METRICS.policiesForced.labels)
+  const denialCounts = pendingCounts(METRICS.denials.labels)
+  const warningCounts = pendingCounts(METRICS.warnings.labels)
+  const received = declare(registry, METRICS.reviewsReceived, function () { receivedCounts.flush(this) })
+  // The last review's time, kept as a number and read at scrape time: a
+  // gauge set per review would hash its labels per review.
+  const lastSeen = new Map<string, number>()
+  const lastReview = declare(registry, METRICS.lastReview, function () {
+    for (const [webhook, seconds] of lastSeen) this.set({ webhook }, seconds)
+  })
+  declare(registry, METRICS.requests, function () { requestCounts.flush(this) })
   const duration = declare(registry, METRICS.duration)
-  const secrets = declare(registry, METRICS.secretsInjected)
-  const forced = declare(registry, METRICS.policiesForced)
-  const denials = declare(registry, METRICS.denials)
-  const warnings = declare(registry, METRICS.warnings)
+  declare(registry, METRICS.secretsInjected, function () { secretCounts.flush(this) })
+  declare(registry, METRICS.policiesForced, function () { forcedCounts.flush(this) })
+  const denials = declare(registry, METRICS.denials, function () { denialCounts.flush(this) })
+  declare(registry, METRICS.warnings, function () { warningCounts.flush(this) })
   const configReloads = declare(registry, METRICS.configReloads)
   const certificateReloads = declare(registry, METRICS.certificateReloads)
   declare(registry, METRICS.buildInfo).set({ version: options.build?.version ?? 'unknown', node: process.version }, 1)
@@ -167,23 +183,17 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
   }
   const receivers = new Map<string, () => void>()
   for (const webhook of [...WEBHOOKS, OTHER]) {
-    const count = received.labels(webhook)
-    const last = lastReview.labels(webhook)
+    const count = receivedCounts.series(webhook)
     receivers.set(webhook, () => {
       count.inc()
-      last.set(now() / 1000)
+      lastSeen.set(webhook, now() / 1000)
     })
   }
 
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
 
   // Label children by their (already bounded) values, made on first use.
-  const requestChildren = children((key) => requests.labels(...(key.split('\n') as [string, string, string])))
   const durationChildren = children((endpoint) => duration.labels(endpoint))
-  const secretChildren = children((key) => secrets.labels(...(key.split('\n') as [string, string])))
-  const forcedChildren = children((field) => forced.labels(field))
-  const denialChildren = children((endpoint) => denials.labels(endpoint))
-  const warningChildren = children((reason) => warnings.labels(reason))
 
   function observeDuration (endpoint: Endpoint, seconds: number): void {
     if (Number.isFinite(seconds) && seconds >= 0) durationChildren(bounded(endpoint, ENDPOINTS)).observe(seconds)
@@ -198,7 +208,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       inc (labels) {
         // Label order as METRICS.requests declares them: endpoint, operation, decision.
         const key = `${bounded(labels.endpoint, ENDPOINTS)}\n${operationLabel(labels.operation, labels.subResource)}\n${bounded(labels.decision, DECISIONS)}`
-        requestChildren(key).inc()
+        requestCounts.series(key).inc()
       },
     },
     admissionDuration: {
@@ -212,20 +222,20 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
       inc (source, entry, count = 1) {
         if (!countable(count)) return
         const s = bounded(source, SECRET_SOURCES)
-        secretChildren(`${s}\n${s === 'config' ? entryLabel(entry) : ''}`).inc(count)
+        secretCounts.series(`${s}\n${s === 'config' ? entryLabel(entry) : ''}`).inc(count)
       },
     },
     pullPoliciesForced: {
       inc (field, count = 1) {
-        if (countable(count)) forcedChildren(bounded(field, POLICY_FIELDS)).inc(count)
+        if (countable(count)) forcedCounts.series(bounded(field, POLICY_FIELDS)).inc(count)
       },
     },
     denials: {
-      inc (endpoint) { denialChildren(bounded(endpoint, ENDPOINTS)).inc() },
+      inc (endpoint) { denialCounts.series(bounded(endpoint, ENDPOINTS)).inc() },
     },
     warnings: {
       inc (reason, count = 1) {
-        if (countable(count)) warningChildren(bounded(reason, WARNING_REASONS)).inc(count)
+        if (countable(count)) warningCounts.series(bounded(reason, WARNING_REASONS)).inc(count)
       },
     },
     configReloads: {

@@ -51,6 +51,8 @@ export class Keyring<T> {
   readonly #suffixLengths = new Map<string, number[]>()
   /** Entries keyed exactly 'index.docker.io', in insertion order. */
   readonly #dockerHub: ReadonlyArray<Slot<T>>
+  /** Image name → its matches (#matchesOf). */
+  readonly #memo = new Map<string, Matches<T>>()
 
   constructor (entries: ReadonlyArray<KeyringEntry<T>>) {
     this.size = entries.length
@@ -98,6 +100,39 @@ export class Keyring<T> {
    * on Docker Hub, the accepted entries keyed 'index.docker.io'.
    */
   lookup (imageName: string, allow?: (value: T) => boolean): T[] {
+    const { matches, dockerHub } = this.#matchesOf(imageName)
+    const values: T[] = []
+    for (const value of matches) if (allow === undefined || allow(value)) values.push(value)
+    if (values.length > 0 || !dockerHub) return values
+    for (const slot of this.#dockerHub) {
+      if (allow === undefined || allow(slot.value)) values.push(slot.value)
+    }
+    return values
+  }
+
+  /**
+   * Every entry matching `imageName`, before any filter, and whether the
+   * Docker Hub fallback applies to it. Memoised: the keyring never changes
+   * (a new config builds a new one), and a cluster pulls the same few hundred
+   * images over and over, so a lookup is then one Map read instead of
+   * splitting the name again (issue #11). Names come from pods, that is
+   * from anyone who may create one, so the memo is bounded as
+   * image/reference-cache.ts bounds its cache: long names are never kept,
+   * and a full memo starts over.
+   */
+  #matchesOf (imageName: string): Matches<T> {
+    let found = this.#memo.get(imageName)
+    if (found === undefined) {
+      found = this.#match(imageName)
+      if (imageName.length <= MAX_MEMOISED_NAME_LENGTH) {
+        if (this.#memo.size >= MAX_MEMOISED_NAMES) this.#memo.clear()
+        this.#memo.set(imageName, found)
+      }
+    }
+    return found
+  }
+
+  #match (imageName: string): Matches<T> {
     const hits: Array<Slot<T>> = []
     const location = parseImageLocation(imageName)
     if (location !== undefined) {
@@ -108,10 +143,7 @@ export class Keyring<T> {
         for (const length of literal.lengths) {
           if (length > path.length) break
           const slots = literal.byPath.get(length === path.length ? path : path.slice(0, length))
-          if (slots === undefined) continue
-          for (const slot of slots) {
-            if (allow === undefined || allow(slot.value)) hits.push(slot)
-          }
+          if (slots !== undefined) hits.push(...slots)
         }
       }
 
@@ -123,28 +155,28 @@ export class Keyring<T> {
           const bucket = this.#glob.get(`${group}/${suffixLength}/${suffixOf(host, suffixLength)}`)
           if (bucket === undefined) continue
           for (const slot of bucket) {
-            if (
-              path.startsWith(slot.key.path) &&
-              labelsMatch(slot.key, labels) &&
-              (allow === undefined || allow(slot.value))
-            ) hits.push(slot)
+            if (path.startsWith(slot.key.path) && labelsMatch(slot.key, labels)) hits.push(slot)
           }
         }
       }
     }
-
-    if (hits.length === 0) {
-      if (this.#dockerHub.length === 0 || !isDefaultRegistryMatch(imageName)) return []
-      const values: T[] = []
-      for (const slot of this.#dockerHub) {
-        if (allow === undefined || allow(slot.value)) values.push(slot.value)
-      }
-      return values
-    }
     if (hits.length > 1) hits.sort((a, b) => a.rank - b.rank)
-    return hits.map((slot) => slot.value)
+    const dockerHub = this.#dockerHub.length > 0 && isDefaultRegistryMatch(imageName)
+    return Object.freeze({ matches: Object.freeze(hits.map((slot) => slot.value)), dockerHub })
   }
 }
+
+interface Matches<T> {
+  /** Values of every matching entry, in kubelet order. */
+  readonly matches: readonly T[]
+  /** Whether the 'index.docker.io' entries stand in when nothing (allowed) matches. */
+  readonly dockerHub: boolean
+}
+
+/** As many distinct image names as a large cluster runs; past it the memo starts over. */
+const MAX_MEMOISED_NAMES = 10_000
+/** image/reference-cache.ts MAX_CACHED_REFERENCE_LENGTH, less tag and digest: the longest name a runtime can pull. */
+const MAX_MEMOISED_NAME_LENGTH = 259 + 1 + 255
 
 /**
  * Compares as Go compares strings (by UTF-8 bytes, i.e. by code point),

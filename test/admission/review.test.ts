@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeReview, reviewResponse } from '../../src/admission/review.js'
+import { decodeReview, encodeReviewResponse, reviewResponse } from '../../src/admission/review.js'
 import { skipped, type Outcome } from '../../src/admission/outcome.js'
 import { add } from '../../src/admission/json-patch.js'
 import { fixture } from '../helpers/fixtures.js'
@@ -57,4 +57,28 @@ t.test('responses echo uid and version; patchType only with a patch', async (t) 
   t.equal(d.allowed, false)
   t.same(d.status, { code: 403, reason: 'Forbidden', message: 'no' })
   t.notOk('patchType' in d, 'a denial carries no patch')
+})
+
+// The routes send encodeReviewResponse's text; it must be the very bytes
+// JSON.stringify gives for reviewResponse, in both versions and every outcome.
+const ENCODED_CASES: Array<[string, Outcome]> = [
+  ['skipped', skipped('not-pods')],
+  ['patched with warnings', { ...skipped('not-pods'), skipped: undefined, patch: [add('/a', 1)], warnings: ['w', 'x "quoted"'], injected: [{ name: 's', source: 'config', entry: 0 }], forced: [{ list: 'containers', field: 'spec.containers[0].imagePullPolicy' }] }],
+  ['denied', { ...skipped('not-pods'), skipped: undefined, allowed: false, denial: { code: 403, reason: 'Forbidden', message: 'no "way"' }, warnings: ['w'] }],
+]
+for (const file of ['review-create.json', 'review-create-v1beta1.json']) {
+  for (const [name, outcome] of ENCODED_CASES) {
+    t.test(`encoded response is JSON.stringify(reviewResponse): ${file}, ${name}`, async (t) => {
+      const review = decodeReview(fixture(file))
+      t.equal(encodeReviewResponse(review, outcome), JSON.stringify(reviewResponse(review, outcome)))
+    })
+  }
+}
+
+t.test('reviewResponse shares no array with the outcome', async (t) => {
+  const review = decodeReview(fixture('review-create.json'))
+  const outcome: Outcome = { ...skipped('not-pods'), skipped: undefined, warnings: ['w'] }
+  const res = reviewResponse(review, outcome).response
+  res.warnings?.push('changed')
+  t.same(outcome.warnings, ['w'])
 })

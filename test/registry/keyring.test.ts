@@ -243,3 +243,18 @@ t.test('property: lookup equals a brute-force scan in kubelet order', async (t) 
   ), { numRuns: 3000 })
   t.ok(nonEmpty > 1000, `the generated cases exercise matches (${nonEmpty} non-empty lookups)`)
 })
+
+t.test('repeated lookups (memoised per image name) answer as the first one, whatever the filter', async (t) => {
+  const keyring = ring([['https://index.docker.io/v1/', 'hub'], ['reg.io', 'A'], ['reg.io/team', 'B'], ['*.io', 'C']])
+  const filters: Array<[string, ((v: string) => boolean) | undefined]> = [
+    ['none', undefined], ['not B', (v) => v !== 'B'], ['nothing', () => false], ['only hub', (v) => v === 'hub'],
+  ]
+  for (const image of ['reg.io/team/x', 'docker.io/library/nginx', 'quay.io/x']) {
+    for (const [name, allow] of filters) {
+      const fresh = ring([['https://index.docker.io/v1/', 'hub'], ['reg.io', 'A'], ['reg.io/team', 'B'], ['*.io', 'C']]).lookup(image, allow)
+      const first = keyring.lookup(image, allow)
+      first.push('changed by the caller')
+      t.strictSame(keyring.lookup(image, allow), fresh, `${image}, filter ${name}`)
+    }
+  }
+})
