@@ -39,7 +39,13 @@ export interface Timing {
 function preflight (server: Server, body: BenchBody, caCert: string, expectPatch: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = https.request({
-      host: HOST, port: server.port, path: '/mutate', method: 'POST', ca: caCert, agent: false, timeout: 10_000,
+      host: HOST,
+      port: server.port,
+      path: '/mutate',
+      method: 'POST',
+      ca: caCert,
+      agent: false,
+      timeout: 10_000,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body.text) },
     }, (res) => {
       let text = ''
@@ -48,10 +54,14 @@ function preflight (server: Server, body: BenchBody, caCert: string, expectPatch
       res.on('end', () => {
         let response: { uid?: unknown, allowed?: unknown, patchType?: unknown } | undefined
         try { response = (JSON.parse(text) as { response?: typeof response }).response } catch { response = undefined }
-        const problem = res.statusCode !== 200 ? `status ${res.statusCode}`
-          : response?.uid !== body.uid ? `response.uid ${JSON.stringify(response?.uid)} is not ${body.uid}`
-            : response.allowed !== true ? 'response.allowed is not true'
-              : expectPatch && response.patchType !== 'JSONPatch' ? `patchType ${JSON.stringify(response.patchType)}, expected "JSONPatch"`
+        const problem = res.statusCode !== 200
+          ? `status ${res.statusCode}`
+          : response?.uid !== body.uid
+            ? `response.uid ${JSON.stringify(response?.uid)} is not ${body.uid}`
+            : response.allowed !== true
+              ? 'response.allowed is not true'
+              : expectPatch && response.patchType !== 'JSONPatch'
+                ? `patchType ${JSON.stringify(response.patchType)}, expected "JSONPatch"`
                 : undefined
         if (problem === undefined) resolve()
         else reject(new Error(`${server.name} answered wrongly (${problem}); not measuring it. Body: ${text.slice(0, 500)}`))

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 const FIXTURE = new URL('../test/fixtures/review-create.json', import.meta.url)
 
 // Loose JSON: the fixture is reached into freely, like test/helpers/fixtures.ts.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Json = any
 
 export interface BenchBody {

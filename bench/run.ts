@@ -57,7 +57,6 @@ interface Row extends Sample {
   bracket: [number, number] | undefined
 }
 
-
 function seconds (name: string, fallback: number): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
@@ -129,7 +128,10 @@ async function main (): Promise<void> {
       return { target: 'baseline', containers: k, entries: undefined, ...meanSample(runs), vsBaseline: 1, p99VsBaseline: 1, bracket: undefined }
     }),
     ...pullguard.map(({ containers, entries, sample, bracket }): Row => ({
-      target: 'pullguard', containers, entries, ...sample,
+      target: 'pullguard',
+      containers,
+      entries,
+      ...sample,
       vsBaseline: sample.reqPerSec / mean(bracket.map((s) => s.reqPerSec)),
       p99VsBaseline: sample.p99 / mean(bracket.map((s) => s.p99)),
       bracket: [bracket[0].reqPerSec, bracket[1].reqPerSec],

@@ -159,7 +159,12 @@ t.test('SIGTERM-style close finishes the request in flight', async (t) => {
   const https = await import('node:https')
   const result = new Promise<number>((resolve, reject) => {
     const req = https.request({
-      host: '127.0.0.1', port: server.port, path: '/mutate', method: 'POST', ca: testCertificates().caCert, servername: 'localhost',
+      host: '127.0.0.1',
+      port: server.port,
+      path: '/mutate',
+      method: 'POST',
+      ca: testCertificates().caCert,
+      servername: 'localhost',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
     req.on('error', reject)

@@ -40,7 +40,7 @@ export function clientErrorHandler (this: FastifyInstance, err: NodeJS.ErrnoExce
   socket.end(
     `HTTP/1.1 ${mapped.statusCode} ${STATUS_CODES[mapped.statusCode] ?? ''}\r\n` +
     'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   )
   setTimeout(() => socket.destroy(), LINGER_MS).unref()
 }

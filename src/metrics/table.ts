@@ -147,7 +147,10 @@ export type Collect<T extends MetricType> = (this: Declared<T>) => void
  */
 export function declare<R extends MetricRow> (registry: Registry, row: R, collect?: Collect<R['type']>): Declared<R['type']> {
   const common = {
-    name: row.name, help: row.help, labelNames: row.labels, registers: [registry],
+    name: row.name,
+    help: row.help,
+    labelNames: row.labels,
+    registers: [registry],
     ...(collect === undefined ? {} : { collect }),
     ...(row.buckets === undefined ? {} : { buckets: [...row.buckets] }),
   }

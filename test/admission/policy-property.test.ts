@@ -13,7 +13,7 @@ import { inputOf } from '../helpers/review.js'
 const images = fc.oneof(
   fc.constantFrom('nginx', 'ghcr.io/acme/web:1', 'ghcr.io/other/x', 'x.azurecr.io/app@sha256:' + 'a'.repeat(64),
     'registry.internal.example:5000/svc', 'registry.internal.example/svc', 'quay.io/coreos/etcd', 'bitnami/redis:7', 'UPPER/case', ''),
-  fc.string({ maxLength: 30 }),
+  fc.string({ maxLength: 30 })
 )
 const policy = fc.option(fc.constantFrom('Always', 'IfNotPresent', 'Never'), { nil: undefined })
 const container = fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), image: images, imagePullPolicy: policy }, { requiredKeys: ['name', 'image'] })

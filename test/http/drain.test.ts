@@ -56,7 +56,12 @@ t.test('close(): a spare connection is closed, a request in flight finishes', as
   let connection: string | string[] | undefined
   const inFlight = new Promise<number>((resolve, reject) => {
     const req = https.request({
-      host: '127.0.0.1', port: server.port, path: '/mutate', method: 'POST', ca: testCertificates().caCert, servername: 'localhost',
+      host: '127.0.0.1',
+      port: server.port,
+      path: '/mutate',
+      method: 'POST',
+      ca: testCertificates().caCert,
+      servername: 'localhost',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     }, (res) => { connection = res.headers.connection; res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
     req.on('error', reject)

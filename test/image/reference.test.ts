@@ -273,7 +273,9 @@ t.test('property: generated valid references parse as specified and round-trip',
     const domain = p.domain === null || p.domain === 'index.docker.io' ? 'docker.io' : p.domain
     const path = domain === 'docker.io' && !p.path.includes('/') ? 'library/' + p.path : p.path
     const expected: ImageReference = {
-      domain, path, name: domain + '/' + path,
+      domain,
+      path,
+      name: domain + '/' + path,
       ...(p.digest !== null ? { digest: p.digest } : { tag: p.tag ?? 'latest' }),
       canonical: domain + '/' + path + (p.digest !== null ? '@' + p.digest : ':' + (p.tag ?? 'latest'))
     }

@@ -3,7 +3,6 @@ import { keyMatchesImage, parseCredentialKey } from '../../src/registry/credenti
 import { KEY_MATCH_CASES as matchCases } from '../helpers/keyring-cases.js'
 import { mustParse } from '../helpers/keys.js'
 
-
 interface ParseCase {
   raw: string
   key: string
@@ -52,7 +51,7 @@ t.test('parseCredentialKey normalises like BasicDockerKeyring.Add', async (t) =>
     t.strictSame(
       { raw: k.raw, key: k.key, host: k.host, port: k.port, labels: [...k.labels], path: k.path },
       { raw: c.raw, key: c.key, host: c.host, port: c.port, labels: c.labels, path: c.path },
-      c.raw,
+      c.raw
     )
     t.equal(k.isDefaultRegistry, c.isDefaultRegistry ?? false, `${c.raw}: isDefaultRegistry`)
     t.equal(k.hostHasGlob, c.hostHasGlob ?? false, `${c.raw}: hostHasGlob`)

@@ -5,7 +5,6 @@ import { isDefaultRegistryMatch } from '../../src/registry/image-location.js'
 import { mustParse } from '../helpers/keys.js'
 import { compareGoStrings, Keyring } from '../../src/registry/keyring.js'
 
-
 /** A keyring whose values are the given names, keyed by the given raw keys. */
 function ring (pairs: ReadonlyArray<readonly [string, string]>): Keyring<string> {
   return new Keyring(pairs.map(([raw, value]) => ({ key: mustParse(raw), value })))
@@ -209,12 +208,12 @@ const imagePath = fc.constantFrom('', '/x', '/x/y', '/xy', '/xyz/w', '/library/n
 const rawKey = fc.oneof(
   fc.tuple(fc.constantFrom('', 'https://', 'http://'), fc.array(keyLabel, { minLength: 1, maxLength: 3 }), port, keyPath)
     .map(([scheme, labels, p, path]) => `${scheme}${labels.join('.')}${p}${path}`),
-  fc.constantFrom('https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'docker.io/library', '*.io', '[::1]:5000', 'localhost'),
+  fc.constantFrom('https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'docker.io/library', '*.io', '[::1]:5000', 'localhost')
 )
 const image = fc.oneof(
   fc.tuple(fc.array(imageLabel, { minLength: 1, maxLength: 3 }), port, imagePath)
     .map(([labels, p, path]) => `${labels.join('.')}${p}${path}`),
-  fc.constantFrom('docker.io/library/nginx', 'index.docker.io/x', 'localhost/x', 'docker.io/x', '[::1]:5000/x', 'ghcr.io/x'),
+  fc.constantFrom('docker.io/library/nginx', 'index.docker.io/x', 'localhost/x', 'docker.io/x', '[::1]:5000/x', 'ghcr.io/x')
 )
 
 t.test('property: lookup equals a brute-force scan in kubelet order', async (t) => {
@@ -239,7 +238,7 @@ t.test('property: lookup equals a brute-force scan in kubelet order', async (t) 
           throw new Error(`${img}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}; keys ${JSON.stringify(entries.map((e) => e.key.key))}`)
         }
       }
-    },
+    }
   ), { numRuns: 3000 })
   t.ok(nonEmpty > 1000, `the generated cases exercise matches (${nonEmpty} non-empty lookups)`)
 })

@@ -32,7 +32,6 @@ const PLANTED = {
   userExtra: 'user-extra-credential-value',
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function plant (review: any, uid: string): any {
   const { request } = review
   request.uid = uid
