@@ -4,7 +4,7 @@
  * data or request bodies, and these paths catch the usual places credential
  * material could hide if one ever did.
  *
- * The exception is the one line per admission review (routes/summary.ts),
+ * The exception is the one line per admission review (admission/review-line.ts),
  * the only line on the hot path: it is built only from fields that cannot
  * hold credential material (the review's uid, namespace and pod name, fixed
  * vocabularies, Secret names and field paths), so it goes through a child

@@ -12,7 +12,7 @@ import type { AdmissionInput } from '../admission/request.js'
 import type { ReviewLog } from '../logger.js'
 import type { Metrics, Webhook } from '../metrics.js'
 import { recordError, recordOutcome } from '../metrics/admission-recording.js'
-import { reviewLine } from './summary.js'
+import { reviewLine } from '../admission/review-line.js'
 
 export interface ReviewRoutesOptions {
   readonly config: () => Config

@@ -5,7 +5,7 @@ import { startServer } from '../helpers/server.js'
 /**
  * The per-review line is written without pino's redaction (src/logger.ts,
  * createReviewLog), on the promise that it is built only from fields that
- * cannot hold credentials (src/routes/summary.ts). This drives reviews
+ * cannot hold credentials (src/admission/review-line.ts). This drives reviews
  * through the real HTTPS server with credential-shaped text in every field
  * of the pod a tenant writes freely (and in the request's own headers), and
  * looks for each in everything logged.

@@ -7,9 +7,9 @@
  * pino's redaction (logger.ts, createReviewLog), and test/routes/review.test.ts
  * plants credential-shaped text in every other field of a pod to prove it.
  */
-import { decisionOf, type Decision, type Outcome } from '../admission/outcome.js'
-import { nameOrGenerateName } from '../admission/pod.js'
-import type { AdmissionInput } from '../admission/request.js'
+import { decisionOf, type Decision, type Outcome } from './outcome.js'
+import { nameOrGenerateName } from './pod.js'
+import type { AdmissionInput } from './request.js'
 import { truncate } from '../text/truncate.js'
 
 export interface ReviewLine {
