@@ -17,6 +17,10 @@
  * (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#service-reference)
  * and RFC 6125 section 6.4.4 (a client MUST NOT look at the CN when SANs of
  * a supported type are present). The CN is still set, for humans.
+ *
+ * About 300 lines because the two generators, their one options type and
+ * its validation read as one contract; names, serials and forge's low-level
+ * helpers already live in names.ts, serial.ts and forge-x509.ts.
  */
 import forge from 'node-forge'
 import { PullguardError } from '../errors.js'
