@@ -53,7 +53,7 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
   const bad = (what: string): CredentialKeyResult => ({ ok: false, error: `credential key ${quote(raw)} ${what}`, reason: what })
 
   if (raw.length === 0) return bad('is empty')
-  if (/[\s\u0000-\u001f\u007f]/u.test(raw)) return bad('contains whitespace or a control character')
+  if (/\s/u.test(raw) || hasControlByte(raw)) return bad('contains whitespace or a control character')
 
   // Add: prefix https:// unless it has http:// or https:// (case-sensitively, as Go's HasPrefix).
   let rest = raw
@@ -120,6 +120,19 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
       labelMatchers: Object.freeze(labelMatchers),
     }),
   }
+}
+
+/**
+ * An ASCII control character: below ' ' or DEL, exactly Go's
+ * net/url stringContainsCTLByte, which makes url.Parse fail. Not \p{Cc}: that
+ * also covers U+0080..U+009F, which Go reads as ordinary non-ASCII bytes.
+ */
+function hasControlByte (s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return true
+  }
+  return false
 }
 
 /**
