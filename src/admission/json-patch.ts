@@ -39,28 +39,45 @@ export function encodePatch (ops: readonly PatchOperation[]): string {
  */
 export function applyPatch<T> (doc: T, ops: readonly PatchOperation[]): T {
   const root = structuredClone(doc) as unknown
-  for (const op of ops) {
-    const tokens = parsePointer(op.path)
-    const last = tokens.pop()
-    if (last === undefined) throw new Error('patching the document root is not supported')
-    let parent: unknown = root
-    for (const token of tokens) {
-      parent = Array.isArray(parent) ? parent[Number(token)] : (parent as Record<string, unknown> | null)?.[token]
-      if (typeof parent !== 'object' || parent === null) throw new Error(`path ${op.path} does not exist`)
-    }
-    const value = structuredClone(op.value)
-    if (Array.isArray(parent)) {
-      const index = last === '-' ? parent.length : Number(last)
-      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op.op === 'replace' && index >= parent.length)) {
-        throw new Error(`path ${op.path} is out of range`)
-      }
-      if (op.op === 'add') parent.splice(index, 0, value)
-      else parent[index] = value
-    } else {
-      const object = parent as Record<string, unknown>
-      if (op.op === 'replace' && !Object.hasOwn(object, last)) throw new Error(`path ${op.path} does not exist`)
-      object[last] = value
-    }
-  }
+  for (const op of ops) applyOperation(root, op)
   return root as T
+}
+
+/** Applies one operation to `root` in place. */
+function applyOperation (root: unknown, op: PatchOperation): void {
+  const tokens = parsePointer(op.path)
+  const last = tokens.pop()
+  if (last === undefined) throw new Error('patching the document root is not supported')
+  const parent = resolveParent(root, tokens, op.path)
+  const value = structuredClone(op.value)
+  if (Array.isArray(parent)) setElement(parent, last, op, value)
+  else setObjectMember(parent as Record<string, unknown>, last, op, value)
+}
+
+/** Walks `tokens` from `root` (RFC 6901 §4); every step must reach an object or array. */
+function resolveParent (root: unknown, tokens: readonly string[], path: string): unknown {
+  let parent: unknown = root
+  for (const token of tokens) {
+    parent = Array.isArray(parent) ? parent[Number(token)] : (parent as Record<string, unknown> | null)?.[token]
+    if (typeof parent !== 'object' || parent === null) throw new Error(`path ${path} does not exist`)
+  }
+  return parent
+}
+
+/**
+ * Array target: `add` inserts at the index, `-` meaning after the last
+ * element (RFC 6902 §4.1); `replace` needs an existing element (§4.3).
+ */
+function setElement (array: unknown[], last: string, op: PatchOperation, value: unknown): void {
+  const index = last === '-' ? array.length : Number(last)
+  const end = op.op === 'replace' ? array.length - 1 : array.length
+  if (!Number.isInteger(index) || index < 0 || index > end) throw new Error(`path ${op.path} is out of range`)
+  if (op.op === 'add') array.splice(index, 0, value)
+  else array[index] = value
+}
+
+/** Object target: `add` creates or overwrites the member (§4.1), `replace` needs it to exist (§4.3). */
+function setObjectMember (object: Record<string, unknown>, last: string, op: PatchOperation, value: unknown): void {
+  if (op.op === 'replace' && !Object.hasOwn(object, last)) throw new Error(`path ${op.path} does not exist`)
+  object[last] = value
 }

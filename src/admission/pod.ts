@@ -29,28 +29,45 @@ export function isObject (value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+type Fail = (problem: string) => never
+
 /** Checks the shape of `value` as a Pod; `which` names it in errors (`object`, `oldObject`). */
 export function asPod (value: unknown, which: string): Pod {
-  const fail = (problem: string): never => {
+  const fail: Fail = (problem) => {
     throw new PullguardError('PG_NOT_A_POD', `request.${which} is not a Pod: ${problem}`)
   }
   if (!isObject(value)) return fail('not a JSON object')
-  if (value.kind !== undefined && value.kind !== 'Pod') return fail(`kind is ${JSON.stringify(value.kind)}`)
-  if (value.apiVersion !== undefined && value.apiVersion !== 'v1') return fail(`apiVersion is ${JSON.stringify(value.apiVersion)}`)
+  checkTypeMeta(value, fail)
+  const annotations = annotationsOf(value, fail)
+  const spec = value.spec
+  if (!isObject(spec)) return fail('spec is missing or not an object')
+  checkLists(spec, fail)
+  return { raw: value, spec, annotations, name: nameOrGenerateName(value) ?? '' }
+}
+
+/** kind and apiVersion may be absent (an embedded object need not carry them), but if set must be a core/v1 Pod. */
+function checkTypeMeta (value: JsonObject, fail: Fail): void {
+  if (value.kind !== undefined && value.kind !== 'Pod') fail(`kind is ${JSON.stringify(value.kind)}`)
+  if (value.apiVersion !== undefined && value.apiVersion !== 'v1') fail(`apiVersion is ${JSON.stringify(value.apiVersion)}`)
+}
+
+function annotationsOf (value: JsonObject, fail: Fail): JsonObject {
   const metadata = value.metadata ?? {}
   if (!isObject(metadata)) return fail('metadata is not an object')
   const annotations = metadata.annotations ?? {}
   if (!isObject(annotations)) return fail('metadata.annotations is not an object')
-  const spec = value.spec
-  if (!isObject(spec)) return fail('spec is missing or not an object')
-  if (!Array.isArray(spec.containers)) return fail('spec.containers is missing or not a list')
+  return annotations
+}
+
+/** spec.containers is required; every list pullguard reads, when present, must be a list of objects. */
+function checkLists (spec: JsonObject, fail: Fail): void {
+  if (!Array.isArray(spec.containers)) fail('spec.containers is missing or not a list')
   for (const list of [...IMAGE_LISTS, 'imagePullSecrets']) {
     const items = spec[list]
     if (items === undefined || items === null) continue
-    if (!Array.isArray(items)) return fail(`spec.${list} is not a list`)
-    items.forEach((item, i) => { if (!isObject(item)) fail(`spec.${list}[${i}] is not an object`) })
+    if (!Array.isArray(items)) fail(`spec.${list} is not a list`)
+    else items.forEach((item, i) => { if (!isObject(item)) fail(`spec.${list}[${i}] is not an object`) })
   }
-  return { raw: value, spec, annotations, name: nameOrGenerateName(value) ?? '' }
 }
 
 /**

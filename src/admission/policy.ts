@@ -22,7 +22,7 @@ import { describeSite } from './image-sites.js'
 import { listOf, pullSecretNames, type JsonObject } from './pod.js'
 import type { AdmissionInput } from './request.js'
 import { isCovered, resolveSites, type RequestContext, type Resolution } from './resolve.js'
-import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged } from './secrets.js'
+import { mountableSecrets, secretChoices, warnLacking, warnPending, warnProblem, warnUnmanaged, type SecretChoice } from './secrets.js'
 import { describeCoverage } from './coverage.js'
 import { Warnings } from './warnings.js'
 import { pointer } from '../text/json-pointer.js'
@@ -50,17 +50,10 @@ export function mutate (input: AdmissionInput, config: Config, cluster?: Cluster
   const policyOps: PatchOperation[] = []
   const images = resolveSites(sites, ctx).map((r) => {
     warnInvalid(r, ctx)
-    const secrets = secretChoices(r, ctx, mountable).map((choice): SecretDecision => {
-      const present = existing.has(choice.name)
-      const problem = present ? undefined : (choice.problem ?? (creating ? undefined : 'immutable'))
-      if (!present && choice.problem !== undefined) warnProblem(choice, ctx, mountable)
-      else if (problem === 'immutable') warnLacking(r, choice.name, ctx)
-      const added = !present && problem === undefined
-      if (added && choice.pending) warnPending(choice.name, ctx)
-      if (!present) warnUnmanaged(choice, ctx)
-      if (added && !injected.some((i) => i.name === choice.name)) injected.push({ name: choice.name, source: choice.source, entry: choice.entry?.index })
-      const copy = choice.copy === undefined ? {} : { copy: { from: choice.copy.from, state: choice.copy.state, exists: choice.copy.exists } }
-      return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem, ...copy }
+    const secrets = secretChoices(r, ctx, mountable).map((choice) => {
+      const secret = secretDecision(choice, existing.has(choice.name), creating, r, ctx, mountable)
+      if (secret.added && !injected.some((i) => i.name === choice.name)) injected.push({ name: choice.name, source: choice.source, entry: choice.entry?.index })
+      return secret
     })
     const covered = isCovered(ctx.policy.alwaysPull, r)
     const force = covered && r.site.policy !== ALWAYS
@@ -91,6 +84,23 @@ export function validate (input: AdmissionInput, config: Config, cluster?: Clust
   return enforce(resolveSites(sites, ctx), ctx, g.kind === 'create'
     ? 'every pulled image must be checked against its registry'
     : 'a new ephemeral container must pull its image with Always')
+}
+
+/**
+ * One credential the kubelet would use for an image: already in
+ * spec.imagePullSecrets (`present`), added, or not addable and why (on
+ * pods/ephemeralcontainers PodSpec.imagePullSecrets is immutable). Warns
+ * about it on the way, in the order the warnings are listed.
+ */
+function secretDecision (choice: SecretChoice, present: boolean, creating: boolean, r: Resolution, ctx: RequestContext, mountable: ReturnType<typeof mountableSecrets>): SecretDecision {
+  const problem = present ? undefined : (choice.problem ?? (creating ? undefined : 'immutable'))
+  if (!present && choice.problem !== undefined) warnProblem(choice, ctx, mountable)
+  else if (problem === 'immutable') warnLacking(r, choice.name, ctx)
+  const added = !present && problem === undefined
+  if (added && choice.pending) warnPending(choice.name, ctx)
+  if (!present) warnUnmanaged(choice, ctx)
+  const copy = choice.copy === undefined ? {} : { copy: { from: choice.copy.from, state: choice.copy.state, exists: choice.copy.exists } }
+  return { name: choice.name, source: choice.source, entry: choice.entry?.index, match: choice.entry?.match, added, problem, ...copy }
 }
 
 function context (config: Config, cluster: ClusterView | undefined, namespace: string): RequestContext {

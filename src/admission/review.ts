@@ -22,6 +22,14 @@ export interface DecodedReview {
 
 export function decodeReview (body: unknown): DecodedReview {
   if (!isObject(body)) throw invalid('body is not a JSON object')
+  const apiVersion = reviewVersion(body)
+  const request = body.request
+  if (!isObject(request)) throw invalid('request is missing or not an object')
+  return { apiVersion, input: admissionInput(request) }
+}
+
+/** The envelope's apiVersion, once it is known to be an AdmissionReview pullguard speaks. */
+function reviewVersion (body: Record<string, unknown>): string {
   if (isManifest(body)) {
     // Someone tried the webhook endpoint by hand with a manifest: say where it belongs.
     throw new PullguardError('PG_NOT_A_REVIEW', `this is ${kindPhrase(body.kind)}, not an AdmissionReview: use /preview to see what pullguard would do to it`)
@@ -32,8 +40,11 @@ export function decodeReview (body: unknown): DecodedReview {
       `AdmissionReview apiVersion ${short(apiVersion)} is not supported; send one of ${REVIEW_VERSIONS.join(', ')}`)
   }
   if (body.kind !== 'AdmissionReview') throw invalid(`kind is ${short(body.kind)}, expected "AdmissionReview"`)
-  const request = body.request
-  if (!isObject(request)) throw invalid('request is missing or not an object')
+  return apiVersion
+}
+
+/** The fields of `request` pullguard uses; uid, resource and operation are required. */
+function admissionInput (request: Record<string, unknown>): AdmissionInput {
   const uid = request.uid
   if (typeof uid !== 'string' || uid === '') throw invalid('request.uid is missing or empty')
   const resource = request.resource
@@ -42,22 +53,19 @@ export function decodeReview (body: unknown): DecodedReview {
   if (typeof operation !== 'string' || operation === '') throw invalid('request.operation is missing')
   const userInfo = isObject(request.userInfo) ? request.userInfo : {}
   return {
-    apiVersion,
-    input: {
-      uid,
-      operation,
-      namespace: optionalString(request.namespace) || namespaceOf(request.object) || namespaceOf(request.oldObject),
-      resource: {
-        group: optionalString(resource.group),
-        version: optionalString(resource.version),
-        resource: resource.resource,
-      },
-      subResource: optionalString(request.subResource),
-      object: request.object,
-      oldObject: request.oldObject,
-      username: optionalString(userInfo.username),
-      dryRun: request.dryRun === true,
+    uid,
+    operation,
+    namespace: optionalString(request.namespace) || namespaceOf(request.object) || namespaceOf(request.oldObject),
+    resource: {
+      group: optionalString(resource.group),
+      version: optionalString(resource.version),
+      resource: resource.resource,
     },
+    subResource: optionalString(request.subResource),
+    object: request.object,
+    oldObject: request.oldObject,
+    username: optionalString(userInfo.username),
+    dryRun: request.dryRun === true,
   }
 }
 

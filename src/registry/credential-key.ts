@@ -52,20 +52,9 @@ const DEFAULT_REGISTRY_KEY = 'index.docker.io'
 export function parseCredentialKey (raw: string): CredentialKeyResult {
   const bad = (what: string): CredentialKeyResult => ({ ok: false, error: `credential key ${quote(raw)} ${what}`, reason: what })
 
-  if (raw.length === 0) return bad('is empty')
-  if (/[\s\u0000-\u001f\u007f]/u.test(raw)) return bad('contains whitespace or a control character')
-
-  // Add: prefix https:// unless it has http:// or https:// (case-sensitively, as Go's HasPrefix).
-  let rest = raw
-  if (rest.startsWith('https://')) rest = rest.slice(8)
-  else if (rest.startsWith('http://')) rest = rest.slice(7)
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(rest)) {
-    return bad('has an unsupported scheme: only a lowercase http:// or https:// prefix is recognised')
-  }
-  if (rest.includes('#')) return bad("has a URL fragment ('#')")
-  if (rest.includes('?')) {
-    return bad("has a URL query ('?'); '?' cannot be used as a wildcard because it starts the query of the URL the key is parsed as")
-  }
+  const rest = withoutScheme(raw)
+  const textProblem = keyTextProblem(raw, rest)
+  if (textProblem !== undefined) return bad(textProblem)
 
   const slash = rest.indexOf('/')
   const authority = slash < 0 ? rest : rest.slice(0, slash)
@@ -87,23 +76,10 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
   }
 
   const labels = host.split('.')
-  if (labels.includes('')) {
-    return bad("has an empty label in the host (a leading, trailing or doubled '.'), which no image host has, so the key would never match")
-  }
-  const labelMatchers: GlobMatcher[] = []
-  for (const label of labels) {
-    try {
-      labelMatchers.push(compileGoGlob(label))
-    } catch (err) {
-      if (err instanceof GlobSyntaxError) return bad(`has a malformed glob in host label ${fragment(label)}: ${err.reason}`)
-      throw err
-    }
-  }
+  const labelMatchers = compileLabels(labels)
+  if (typeof labelMatchers === 'string') return bad(labelMatchers)
 
-  // Add: a leading /v1/ or /v2/ is the registry API, not a repository path.
-  let path = rawPath
-  if (path.startsWith('/v2/') || path.startsWith('/v1/')) path = path.slice(3)
-  if (path === '/') path = ''
+  const path = registryPath(rawPath)
   const key = authority + path
 
   return {
@@ -122,48 +98,112 @@ export function parseCredentialKey (raw: string): CredentialKeyResult {
   }
 }
 
+/** Add: prefix https:// unless it has http:// or https:// (case-sensitively, as Go's HasPrefix); here, the key without it. */
+function withoutScheme (raw: string): string {
+  if (raw.startsWith('https://')) return raw.slice(8)
+  if (raw.startsWith('http://')) return raw.slice(7)
+  return raw
+}
+
+/** What makes the whole key unusable before it is split: emptiness, characters url.Parse refuses, another scheme, a fragment or a query. */
+function keyTextProblem (raw: string, rest: string): string | undefined {
+  if (raw.length === 0) return 'is empty'
+  if (/\s/u.test(raw) || hasControlByte(raw)) return 'contains whitespace or a control character'
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(rest)) {
+    return 'has an unsupported scheme: only a lowercase http:// or https:// prefix is recognised'
+  }
+  if (rest.includes('#')) return "has a URL fragment ('#')"
+  if (rest.includes('?')) {
+    return "has a URL query ('?'); '?' cannot be used as a wildcard because it starts the query of the URL the key is parsed as"
+  }
+  return undefined
+}
+
+/** One Go filepath.Match matcher per host label, or why a label cannot be one. */
+function compileLabels (labels: readonly string[]): GlobMatcher[] | string {
+  if (labels.includes('')) {
+    return "has an empty label in the host (a leading, trailing or doubled '.'), which no image host has, so the key would never match"
+  }
+  const labelMatchers: GlobMatcher[] = []
+  for (const label of labels) {
+    try {
+      labelMatchers.push(compileGoGlob(label))
+    } catch (err) {
+      if (err instanceof GlobSyntaxError) return `has a malformed glob in host label ${fragment(label)}: ${err.reason}`
+      throw err
+    }
+  }
+  return labelMatchers
+}
+
+/** Add: a leading /v1/ or /v2/ is the registry API, not a repository path. */
+function registryPath (rawPath: string): string {
+  const path = rawPath.startsWith('/v2/') || rawPath.startsWith('/v1/') ? rawPath.slice(3) : rawPath
+  return path === '/' ? '' : path
+}
+
+/**
+ * An ASCII control character: below ' ' or DEL, exactly Go's
+ * net/url stringContainsCTLByte, which makes url.Parse fail. Not \p{Cc}: that
+ * also covers U+0080..U+009F, which Go reads as ordinary non-ASCII bytes.
+ */
+function hasControlByte (s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return true
+  }
+  return false
+}
+
 /**
  * Splits a key's host[:port] as Go's url.Parse and net.SplitHostPort would,
  * or says why the key is refused.
  */
 function splitKeyAuthority (authority: string): { host: string, port: string } | string {
-  if (authority.startsWith('[')) {
-    const close = authority.indexOf(']')
-    if (close < 0) return "has an unterminated IPv6 literal (missing ']')"
-    const inner = authority.slice(1, close)
-    const after = authority.slice(close + 1)
-    if (!/^[0-9A-Fa-f:.]+$/.test(inner) || !inner.includes(':')) {
-      return `has an invalid IPv6 literal ${fragment(`[${inner}]`)} (a host starting with '[' must be a bracketed IPv6 address, not a glob)`
-    }
-    if (after === '') {
-      return 'has a bracketed IPv6 host without a port: the kubelet cannot split it and would read it as a glob character class, so the key would never match'
-    }
-    if (!after.startsWith(':')) return `has unexpected text ${fragment(after)} after the IPv6 literal`
-    const problem = portProblem(after.slice(1))
-    if (problem !== undefined) return problem
-    return { host: inner, port: after.slice(1) }
-  }
+  return authority.startsWith('[') ? splitBracketedAuthority(authority) : splitPlainAuthority(authority)
+}
 
+/** `[ipv6]:port`: Go's url.Parse takes a leading '[' as an IPv6 literal (net/url parseHost). */
+function splitBracketedAuthority (authority: string): { host: string, port: string } | string {
+  const close = authority.indexOf(']')
+  if (close < 0) return "has an unterminated IPv6 literal (missing ']')"
+  const inner = authority.slice(1, close)
+  const after = authority.slice(close + 1)
+  if (!/^[0-9A-Fa-f:.]+$/.test(inner) || !inner.includes(':')) {
+    return `has an invalid IPv6 literal ${fragment(`[${inner}]`)} (a host starting with '[' must be a bracketed IPv6 address, not a glob)`
+  }
+  if (after === '') {
+    return 'has a bracketed IPv6 host without a port: the kubelet cannot split it and would read it as a glob character class, so the key would never match'
+  }
+  if (!after.startsWith(':')) return `has unexpected text ${fragment(after)} after the IPv6 literal`
+  const problem = portProblem(after.slice(1))
+  if (problem !== undefined) return problem
+  return { host: inner, port: after.slice(1) }
+}
+
+/** `host[:port]`, split at the last ':'. */
+function splitPlainAuthority (authority: string): { host: string, port: string } | string {
   const colon = authority.lastIndexOf(':')
   const host = colon < 0 ? authority : authority.slice(0, colon)
   const port = colon < 0 ? '' : authority.slice(colon + 1)
   if (host.length === 0) return 'has an empty host'
   if (host.includes(':')) return "has too many colons in the host (an IPv6 address must be in brackets: '[::1]:5000')"
-  if (colon >= 0) {
-    const problem = portProblem(port)
-    if (problem !== undefined) return problem
-  }
-  const invalid = invalidHostCharacter(host)
-  if (invalid !== undefined) {
-    const why = invalid === '^'
-      ? " (so negated classes '[^...]' cannot be used in a host)"
-      : invalid === '\\' ? ' (so escapes cannot be used in a host)' : ''
-    return `has the character ${fragment(invalid)} in the host, which Go's URL parser (and so the kubelet) rejects${why}`
-  }
+  const problem = (colon >= 0 ? portProblem(port) : undefined) ?? hostCharacterProblem(host)
+  if (problem !== undefined) return problem
   if (colon >= 0 && (host.includes('[') || host.includes(']'))) {
     return "uses '[' or ']' in the host together with a port: the kubelet cannot then split off the port, so the key would never match"
   }
   return { host, port }
+}
+
+/** The first host character Go's URL parser rejects, with what that rules out for globs. */
+function hostCharacterProblem (host: string): string | undefined {
+  const invalid = invalidHostCharacter(host)
+  if (invalid === undefined) return undefined
+  const why = invalid === '^'
+    ? " (so negated classes '[^...]' cannot be used in a host)"
+    : invalid === '\\' ? ' (so escapes cannot be used in a host)' : ''
+  return `has the character ${fragment(invalid)} in the host, which Go's URL parser (and so the kubelet) rejects${why}`
 }
 
 function portProblem (port: string): string | undefined {

@@ -40,6 +40,8 @@ t.test('parseCredentialKey normalises like BasicDockerKeyring.Add', async (t) =>
     { raw: 'Registry.Example.COM/Team', key: 'Registry.Example.COM/Team', host: 'Registry.Example.COM', port: '', labels: ['Registry', 'Example', 'COM'], path: '/Team' },
     // The path is a plain prefix: '@' or ':' in it are just characters.
     { raw: 'https://*.docker.io/path:1111', key: '*.docker.io/path:1111', host: '*.docker.io', port: '', labels: ['*', 'docker', 'io'], path: '/path:1111', hostHasGlob: true },
+    // U+0085 is a C1 control (\p{Cc}) but not an ASCII control byte: Go's url.Parse takes it as any non-ASCII host byte.
+    { raw: 'reg\u0085.io', key: 'reg\u0085.io', host: 'reg\u0085.io', port: '', labels: ['reg\u0085', 'io'], path: '' },
   ]
   for (const c of cases) {
     const parsed = parseCredentialKey(c.raw)
@@ -90,6 +92,10 @@ t.test('parseCredentialKey rejects bad keys, quoting them and saying why', async
     ['reg.io\t', /whitespace/],
     ['reg.io\n', /whitespace/],
     ['reg.io/a b', /whitespace/],
+    // Go's url.Parse refuses every ASCII control byte (net/url stringContainsCTLByte): below ' ' and DEL.
+    ['reg.io\u0000', /control character/],
+    ['reg\u001f.io', /control character/],
+    ['reg.io/a\u007f', /control character/],
     ['ftp://reg.io', /scheme/],
     ['HTTPS://reg.io', /scheme/],
     ['https://http://reg.io', /scheme/],
