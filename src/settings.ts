@@ -94,8 +94,8 @@ DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10), BOOTSTRAP_SECRET
 
 export const DEFAULT_PORT = 8443
 export const DEFAULT_HEALTH_PORT = 9090
-export const DEFAULT_DRAIN_SECONDS = 10
-export const DEFAULT_RELOAD_POLL_SECONDS = 10
+const DEFAULT_DRAIN_SECONDS = 10
+const DEFAULT_RELOAD_POLL_SECONDS = 10
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 type Env = Readonly<Record<string, string | undefined>>

@@ -141,7 +141,7 @@ export function planSecret (raw: RawSecret | undefined, settings: PlanSettings, 
 }
 
 /** True when less than `fraction` of the certificate's lifetime is left. */
-export function dueForRenewal (cert: X509Certificate, now: Date, fraction: number): boolean {
+function dueForRenewal (cert: X509Certificate, now: Date, fraction: number): boolean {
   const from = Date.parse(cert.validFrom)
   const to = Date.parse(cert.validTo)
   return to - now.getTime() < fraction * (to - from)

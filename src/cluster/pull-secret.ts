@@ -18,7 +18,7 @@ interface SecretLike {
   data?: Record<string, string> | null
 }
 
-export function isPullSecretType (type: unknown): type is PullSecretType {
+function isPullSecretType (type: unknown): type is PullSecretType {
   return type === DOCKER_CONFIG_JSON || type === DOCKER_CFG
 }
 
