@@ -48,8 +48,14 @@ const EXAMPLE_CONFIG = fileURLToPath(new URL('../manifests/example-config.yaml',
 export async function runServer (argv: readonly string[]): Promise<void> {
   // Before settings: --help must work where PORT or the config is broken.
   const flags = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : undefined)
-  if (flags.includes('--help') || flags.includes('-h')) return void process.stdout.write(SERVE_USAGE)
-  if (flags.includes('--version')) return void process.stdout.write(versionLine())
+  if (flags.includes('--help') || flags.includes('-h')) {
+    process.stdout.write(SERVE_USAGE)
+    return
+  }
+  if (flags.includes('--version')) {
+    process.stdout.write(versionLine())
+    return
+  }
   const bootLog = createLogger()
   let settings: Settings
   try {

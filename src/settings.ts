@@ -94,8 +94,8 @@ DRAIN_SECONDS (10), RELOAD_POLL_SECONDS (10), BOOTSTRAP_SECRET
 
 export const DEFAULT_PORT = 8443
 export const DEFAULT_HEALTH_PORT = 9090
-export const DEFAULT_DRAIN_SECONDS = 10
-export const DEFAULT_RELOAD_POLL_SECONDS = 10
+const DEFAULT_DRAIN_SECONDS = 10
+const DEFAULT_RELOAD_POLL_SECONDS = 10
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -104,29 +104,13 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
   const flags = flagsFrom(argv)
   const configFile = nonEmpty(flags.config) ?? nonEmpty(env.PULLGUARD_CONFIG)
   const tls = certificateFilesFrom(env)
-  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
-  if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
-  const reviewLogLevel = nonEmpty(env.LOG_REVIEW_LEVEL) ?? DEFAULT_REVIEW_LOG_LEVEL
-  if (!isReviewLogLevel(reviewLogLevel)) {
-    throw settingsError(`LOG_REVIEW_LEVEL=${JSON.stringify(reviewLogLevel)} is not one of ${REVIEW_LOG_LEVELS.join(', ')}`)
-  }
-  const port = portFrom(env, 'PORT', DEFAULT_PORT)
-  const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
-  if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
+  const { logLevel, reviewLogLevel } = logLevelsFrom(env)
+  const { port, healthPort } = portsFrom(env)
   // Not checked against the namespace rules: the kubelet sets it from
   // metadata.namespace (the downward API), which the API server validated.
   const selfNamespace = nonEmpty(env.POD_NAMESPACE)
-  const bootstrap = flags['bootstrap-certs'] === true ? bootstrapFrom(env) : undefined
-  if (bootstrap !== undefined && tls !== undefined) {
-    throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')
-  }
-  if (bootstrap !== undefined && selfNamespace === undefined) {
-    throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
-  }
-  const distributeSecrets = booleanFrom(env, 'PULLGUARD_DISTRIBUTE_SECRETS')
-  if (distributeSecrets && selfNamespace === undefined) {
-    throw settingsError('PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE (the namespace of its Lease); set it from the downward API')
-  }
+  const bootstrap = flags['bootstrap-certs'] === true ? bootstrapFrom(env, tls, selfNamespace) : undefined
+  const distributeSecrets = distributeSecretsFrom(env, selfNamespace)
   const kubeconfig = nonEmpty(flags.kubeconfig)
   return deepFreeze({
     configFile: configFile ?? exampleConfig,
@@ -146,6 +130,31 @@ export function readSettings (argv: readonly string[], env: Env, exampleConfig: 
     bootstrap,
     distributeSecrets,
   })
+}
+
+function logLevelsFrom (env: Env): { logLevel: string, reviewLogLevel: ReviewLogLevel } {
+  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw settingsError(`LOG_LEVEL=${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`)
+  const reviewLogLevel = nonEmpty(env.LOG_REVIEW_LEVEL) ?? DEFAULT_REVIEW_LOG_LEVEL
+  if (!isReviewLogLevel(reviewLogLevel)) {
+    throw settingsError(`LOG_REVIEW_LEVEL=${JSON.stringify(reviewLogLevel)} is not one of ${REVIEW_LOG_LEVELS.join(', ')}`)
+  }
+  return { logLevel, reviewLogLevel }
+}
+
+function portsFrom (env: Env): { port: number, healthPort: number } {
+  const port = portFrom(env, 'PORT', DEFAULT_PORT)
+  const healthPort = portFrom(env, 'HEALTH_PORT', DEFAULT_HEALTH_PORT)
+  if (port === healthPort && port !== 0) throw settingsError(`PORT and HEALTH_PORT are both ${port}; they must differ`)
+  return { port, healthPort }
+}
+
+function distributeSecretsFrom (env: Env, selfNamespace: string | undefined): boolean {
+  const distributeSecrets = booleanFrom(env, 'PULLGUARD_DISTRIBUTE_SECRETS')
+  if (distributeSecrets && selfNamespace === undefined) {
+    throw settingsError('PULLGUARD_DISTRIBUTE_SECRETS=true needs POD_NAMESPACE (the namespace of its Lease); set it from the downward API')
+  }
+  return distributeSecrets
 }
 
 function isReviewLogLevel (value: string): value is ReviewLogLevel {
@@ -180,12 +189,20 @@ function certificateFilesFrom (env: Env): Settings['tls'] {
  * webhook configuration are DNS-1123 subdomains, a Service a DNS-1035
  * label), so a typo fails start-up naming the variable.
  */
-function bootstrapFrom (env: Env): NonNullable<Settings['bootstrap']> {
-  return {
+/** With --bootstrap-certs: its names, checked against the settings it conflicts with or needs. */
+function bootstrapFrom (env: Env, tls: Settings['tls'], selfNamespace: string | undefined): NonNullable<Settings['bootstrap']> {
+  const bootstrap = {
     secretName: nameFrom(env, 'BOOTSTRAP_SECRET', objectNameProblem) ?? 'pullguard-tls',
     service: nameFrom(env, 'BOOTSTRAP_SERVICE', serviceNameProblem) ?? 'pullguard',
     webhookConfigName: nameFrom(env, 'WEBHOOK_CONFIG_NAME', objectNameProblem) ?? 'pullguard',
   }
+  if (tls !== undefined) {
+    throw settingsError('--bootstrap-certs and TLS_CERT_FILE/TLS_KEY_FILE both choose the serving certificate; use one')
+  }
+  if (selfNamespace === undefined) {
+    throw settingsError('--bootstrap-certs needs POD_NAMESPACE (the namespace of its Secret); set it from the downward API')
+  }
+  return bootstrap
 }
 
 function clusterFrom (kubeconfigFlag: string | undefined, env: Env, probe: SettingsProbe): ClusterSource {

@@ -71,6 +71,34 @@ export function planSecret (raw: RawSecret | undefined, settings: PlanSettings, 
     return { content: freshContent(settings, now), reasons: [`the signing CA is unusable (${signing}): a new CA replaces it`] }
   }
   const reasons: string[] = []
+  const held = heldRotation(raw, signing, now, reasons)
+  const ready = overlapConfirmed(held, settings, ctx)
+  const { phase, signer, next, bundle, since, serving } = advanceRotation(held, ready, settings, ctx, reasons)
+  const servingPair = serving ?? keptOrIssued(raw, signer, settings, now, reasons)
+  return { content: { serving: servingPair, signing: pair(signer), next: next === undefined ? undefined : pair(next), bundle, phase, since }, reasons }
+}
+
+/** Where a rotation stands; `serving` is set when a step issued a new serving pair. */
+interface Rotation {
+  readonly phase: RotationPhase
+  readonly signer: Ca
+  readonly next: Ca | undefined
+  readonly bundle: string[]
+  readonly since: Date | undefined
+  readonly serving?: KeyPair
+}
+
+/** The rotation the Secret records, with what is inconsistent in it repaired (and each repair a reason). */
+function heldRotation (raw: RawSecret, signing: Ca, now: Date, reasons: string[]): Rotation {
+  const { phase, next, fellBack } = heldPhase(raw, now, reasons)
+  const since = heldSince(raw, phase, fellBack, now, reasons)
+  const bundle = expectedBundle(phase, signing, next, certificatesIn(raw.data[CA_BUNDLE] ?? ''), now)
+  if (bundle.join('') !== raw.data[CA_BUNDLE]) reasons.push('ca.crt does not hold exactly the CAs of the rotation phase')
+  return { phase, signer: signing, next, bundle, since }
+}
+
+/** The recorded phase, back to stable when it is unknown or its next CA is unusable (`fellBack`). */
+function heldPhase (raw: RawSecret, now: Date, reasons: string[]): { phase: RotationPhase, next: Ca | undefined, fellBack: boolean } {
   const written = raw.annotations[PHASE_ANNOTATION]
   let phase: RotationPhase = PHASES.find((p) => p === written) ?? 'stable'
   if (phase !== written) reasons.push(written === undefined ? 'the rotation phase is not recorded' : 'the rotation phase is unknown: stable')
@@ -86,62 +114,70 @@ export function planSecret (raw: RawSecret | undefined, settings: PlanSettings, 
   }
   const fellBack = phase !== written
   if (!fellBack && next === undefined && (raw.data[NEXT_CERT] !== undefined || raw.data[NEXT_KEY] !== undefined)) reasons.push('a next CA is held outside phase trust-new')
+  return { phase, next, fellBack }
+}
+
+/** When the phase began: none when stable, now when a rotation phase has no valid start time. */
+function heldSince (raw: RawSecret, phase: RotationPhase, fellBack: boolean, now: Date, reasons: string[]): Date | undefined {
   let since = phase === 'stable' ? undefined : dateOf(raw.annotations[SINCE_ANNOTATION])
   if (phase !== 'stable' && since === undefined) {
     reasons.push('the rotation phase has no valid start time: the overlap starts now')
     since = now
   }
   if (!fellBack && phase === 'stable' && raw.annotations[SINCE_ANNOTATION] !== undefined) reasons.push('a rotation start time is held outside a rotation')
+  return since
+}
 
-  let bundle = expectedBundle(phase, signing, next, certificatesIn(raw.data[CA_BUNDLE] ?? ''), now)
-  if (bundle.join('') !== raw.data[CA_BUNDLE]) reasons.push('ca.crt does not hold exactly the CAs of the rotation phase')
-  const confirmed = ctx.confirmedBundle !== undefined && ctx.confirmedBundle === bundle.join('')
-  const overlapDone = since !== undefined && now.getTime() - since.getTime() >= settings.caOverlapMs
+/** True when this replica saw every webhook configuration hold the bundle, and the phase has lasted the overlap. */
+function overlapConfirmed (held: Rotation, settings: PlanSettings, ctx: PlanContext): boolean {
+  const confirmed = ctx.confirmedBundle !== undefined && ctx.confirmedBundle === held.bundle.join('')
+  const overlapDone = held.since !== undefined && ctx.now.getTime() - held.since.getTime() >= settings.caOverlapMs
+  return confirmed && overlapDone
+}
 
-  let signer = signing
-  let serving: KeyPair | undefined
-  if (phase === 'stable' && dueForRenewal(signing.x509, now, settings.renewBeforeFraction)) {
-    next = newCa(settings, now)
-    bundle = [next.cert, signing.cert]
-    phase = 'trust-new'
-    since = now
+/** At most one step of the rotation (see the file comment); the held rotation when none is due. */
+function advanceRotation (held: Rotation, ready: boolean, settings: PlanSettings, ctx: PlanContext, reasons: string[]): Rotation {
+  const { now } = ctx
+  const { phase, signer, next } = held
+  if (phase === 'stable' && dueForRenewal(signer.x509, now, settings.renewBeforeFraction)) {
+    const fresh = newCa(settings, now)
     reasons.push('the signing CA is due for rotation: phase trust-new (new CA trusted, not used yet)')
-  } else if (ctx.restartOverlap === true && phase !== 'stable') {
+    return { phase: 'trust-new', signer, next: fresh, bundle: [fresh.cert, signer.cert], since: now }
+  }
+  if (ctx.restartOverlap === true && phase !== 'stable') {
     // Not a moment to advance: the API server has only just been told.
-    since = now
     reasons.push('the webhook configurations were behind the Secret: the overlap starts again')
-  } else if (phase === 'trust-new' && next !== undefined && confirmed && overlapDone) {
-    signer = next
-    next = undefined
-    phase = 'serve-new'
-    since = now
-    serving = issue(signer, settings, now)
+    return { ...held, since: now }
+  }
+  if (phase === 'trust-new' && next !== undefined && ready) {
+    const serving = issue(next, settings, now)
     reasons.push('the new CA has been trusted for the overlap: phase serve-new (it signs the serving certificate)')
-  } else if (phase === 'serve-new' && confirmed && overlapDone) {
-    bundle = [signer.cert]
-    phase = 'stable'
-    since = undefined
+    return { phase: 'serve-new', signer: next, next: undefined, bundle: held.bundle, since: now, serving }
+  }
+  if (phase === 'serve-new' && ready) {
     reasons.push('every replica serves the new CA\'s certificate by now: phase stable (the old CA is no longer trusted)')
+    return { phase: 'stable', signer, next, bundle: [signer.cert], since: undefined }
   }
+  return held
+}
 
-  if (serving === undefined) {
-    const pair = { cert: raw.data[TLS_CERT] ?? '', key: raw.data[TLS_KEY] ?? '' }
-    const leaf = usableServing(pair, signer, settings, now)
-    if (typeof leaf === 'string') {
-      serving = issue(signer, settings, now)
-      reasons.push(`the serving certificate is unusable (${leaf}): a new one is issued`)
-    } else if (dueForRenewal(leaf, now, settings.renewBeforeFraction)) {
-      serving = issue(signer, settings, now)
-      reasons.push('the serving certificate is due for renewal')
-    } else {
-      serving = pair
-    }
+/** The serving pair the Secret holds if it is usable and not due for renewal; else a new one from `signer`. */
+function keptOrIssued (raw: RawSecret, signer: Ca, settings: PlanSettings, now: Date, reasons: string[]): KeyPair {
+  const held = { cert: raw.data[TLS_CERT] ?? '', key: raw.data[TLS_KEY] ?? '' }
+  const leaf = usableServing(held, signer, settings, now)
+  if (typeof leaf === 'string') {
+    reasons.push(`the serving certificate is unusable (${leaf}): a new one is issued`)
+    return issue(signer, settings, now)
   }
-  return { content: { serving, signing: pair(signer), next: next === undefined ? undefined : pair(next), bundle, phase, since }, reasons }
+  if (dueForRenewal(leaf, now, settings.renewBeforeFraction)) {
+    reasons.push('the serving certificate is due for renewal')
+    return issue(signer, settings, now)
+  }
+  return held
 }
 
 /** True when less than `fraction` of the certificate's lifetime is left. */
-export function dueForRenewal (cert: X509Certificate, now: Date, fraction: number): boolean {
+function dueForRenewal (cert: X509Certificate, now: Date, fraction: number): boolean {
   const from = Date.parse(cert.validFrom)
   const to = Date.parse(cert.validTo)
   return to - now.getTime() < fraction * (to - from)

@@ -184,10 +184,10 @@ async function manifestFiles (dir: string, recursive: boolean): Promise<string[]
   return files
 }
 
-function parseCommandLine (argv: readonly string[]): Options | 'help' | 'version' {
-  let values
+/** The flags as given; an unknown or malformed one is a usage error. */
+function parseFlags (argv: readonly string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -201,12 +201,16 @@ function parseCommandLine (argv: readonly string[]): Options | 'help' | 'version
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
-    }))
+    }).values
   } catch (err) {
     // parseArgs names the flag ("Unknown option '--foo'"); keep its first sentence.
     const message = err instanceof Error ? err.message : String(err)
     throw usage((message.split(/\.(?:\s|$)|\n/)[0] ?? message).trim())
   }
+}
+
+function parseCommandLine (argv: readonly string[]): Options | 'help' | 'version' {
+  const values = parseFlags(argv)
   if (values.help === true) return 'help'
   if (values.version === true) return 'version'
   const files = values.filename ?? []

@@ -18,7 +18,7 @@ interface SecretLike {
   data?: Record<string, string> | null
 }
 
-export function isPullSecretType (type: unknown): type is PullSecretType {
+function isPullSecretType (type: unknown): type is PullSecretType {
   return type === DOCKER_CONFIG_JSON || type === DOCKER_CFG
 }
 
@@ -27,27 +27,39 @@ export function summarizePullSecret (secret: SecretLike): PullSecretInfo | undef
   const type = secret.type === DOCKER_CONFIG_JSON ? DOCKER_CONFIG_JSON : DOCKER_CFG // the constant, not a copy per Secret
   const namespace = secret.metadata?.namespace ?? ''
   const name = secret.metadata?.name ?? ''
-  const field = type === DOCKER_CONFIG_JSON ? '.dockerconfigjson' : '.dockercfg'
-  const malformed = (reason: string): PullSecretInfo => Object.freeze({ namespace, name, type, malformed: reason, keys: [] })
-  const encoded = secret.data?.[field]
-  if (typeof encoded !== 'string' || encoded === '') return malformed(`data["${field}"] is missing`)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))
-  } catch {
-    return malformed(`data["${field}"] is not base64-encoded JSON`)
-  }
-  const auths = type === DOCKER_CONFIG_JSON ? (parsed as { auths?: unknown } | null)?.auths : parsed
-  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
-    return malformed(type === DOCKER_CONFIG_JSON ? `data["${field}"] has no "auths" object` : `data["${field}"] is not a JSON object`)
-  }
+  const keys = registryKeysIn(secret.data, type)
+  if (typeof keys === 'string') return Object.freeze({ namespace, name, type, malformed: keys, keys: [] })
+  return Object.freeze({ namespace, name, type, malformed: undefined, keys: Object.freeze(keys) })
+}
+
+/** The usable registry keys of the docker config, or why the Secret is malformed. */
+function registryKeysIn (data: SecretLike['data'], type: PullSecretType): CredentialKey[] | string {
+  const auths = authsIn(data, type)
+  if (typeof auths === 'string') return auths
   const keys: CredentialKey[] = []
   for (const raw of Object.keys(auths)) {
     const key = pooledKey(raw)
     if (key !== undefined) keys.push(key)
   }
-  if (keys.length === 0) return malformed('no usable registry key in its docker config')
-  return Object.freeze({ namespace, name, type, malformed: undefined, keys: Object.freeze(keys) })
+  return keys.length === 0 ? 'no usable registry key in its docker config' : keys
+}
+
+/** The object whose keys are the registries (config.go: `auths` of .dockerconfigjson, the whole .dockercfg), or why there is none. */
+function authsIn (data: SecretLike['data'], type: PullSecretType): object | string {
+  const field = type === DOCKER_CONFIG_JSON ? '.dockerconfigjson' : '.dockercfg'
+  const encoded = data?.[field]
+  if (typeof encoded !== 'string' || encoded === '') return `data["${field}"] is missing`
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))
+  } catch {
+    return `data["${field}"] is not base64-encoded JSON`
+  }
+  const auths = type === DOCKER_CONFIG_JSON ? (parsed as { auths?: unknown } | null)?.auths : parsed
+  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
+    return type === DOCKER_CONFIG_JSON ? `data["${field}"] has no "auths" object` : `data["${field}"] is not a JSON object`
+  }
+  return auths
 }
 
 const pool = new Map<string, WeakRef<CredentialKey>>()

@@ -115,8 +115,7 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
   const distribution = compileDistribution(distributed, registries, isExcluded, raw.onSourceDeleted ?? 'keep', problems)
   if (problems.length > 0) throw configError(options.origin, problems)
 
-  const excluded = [...(raw.excludeNamespaces ?? [])]
-  if (self !== undefined && self !== '' && !excluded.includes(self)) excluded.push(self)
+  const excluded = excludedNamespaces(raw.excludeNamespaces, self)
   const entries = registries.filter((e): e is RegistryEntry => e !== undefined)
   return Object.freeze({
     registries: Object.freeze(entries),
@@ -131,6 +130,13 @@ export function compileConfig (raw: RawConfig, options: ConfigOptions, schemaPro
     annotatePods: raw.annotatePods ?? false,
     distribution,
   })
+}
+
+/** The configured exclusions, and pullguard's own namespace, which is always excluded. */
+function excludedNamespaces (configured: readonly string[] | undefined, self: string | undefined): string[] {
+  const excluded = [...(configured ?? [])]
+  if (self !== undefined && self !== '' && !excluded.includes(self)) excluded.push(self)
+  return excluded
 }
 
 /**

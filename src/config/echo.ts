@@ -55,6 +55,18 @@ export function echo (value: unknown, kind: ValueKind = 'secretName'): string {
   return typeof value === 'object' ? '(an object)' : '(nothing)'
 }
 
+/** How one unexpected character is named in the reason: its class, or the character itself. */
+function charClass (c: string): string {
+  if (/[A-Z]/.test(c)) return 'uppercase letters'
+  if (/[a-z]/.test(c)) return 'lowercase letters'
+  if (/[0-9]/.test(c)) return 'digits'
+  if (/\s/.test(c)) return 'whitespace'
+  // The C0 controls and DEL (the ASCII ones; C1 controls count as non-ASCII below).
+  if (c < ' ' || c === '\x7f') return 'control characters'
+  if (c > '\x7f') return 'non-ASCII characters'
+  return `'${c}'`
+}
+
 /** Undefined when `value` may be quoted; else why not, e.g. "uppercase letters, '_'; a run of 36 letters and digits". */
 export function whyNotShown (value: string, kind: ValueKind): string | undefined {
   const expected = EXPECTED[kind]
@@ -62,14 +74,7 @@ export function whyNotShown (value: string, kind: ValueKind): string | undefined
   if (value.length > MAX_ECHO_LENGTH) reasons.push(`longer than ${MAX_ECHO_LENGTH} characters`)
   const classes = new Set<string>()
   for (const c of value) {
-    if (expected.char.test(c)) continue
-    if (/[A-Z]/.test(c)) classes.add('uppercase letters')
-    else if (/[a-z]/.test(c)) classes.add('lowercase letters')
-    else if (/[0-9]/.test(c)) classes.add('digits')
-    else if (/\s/.test(c)) classes.add('whitespace')
-    else if (/[\x00-\x1f\x7f]/.test(c)) classes.add('control characters')
-    else if (c > '\x7f') classes.add('non-ASCII characters')
-    else classes.add(`'${c}'`)
+    if (!expected.char.test(c)) classes.add(charClass(c))
   }
   if (classes.size > 0) reasons.push([...classes].slice(0, 8).join(', '))
   const run = /[A-Za-z0-9]+/g

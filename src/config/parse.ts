@@ -65,7 +65,7 @@ export function configError (origin: string, problems: readonly string[]): Pullg
  * YAML paths). Keys come from the file (unknown keys, matchLabels keys), so
  * one that could be a credential is described, not written.
  */
-export function fieldPath (pointer: string, child?: string): string {
+function fieldPath (pointer: string, child?: string): string {
   const parts = parsePointer(pointer)
   if (child !== undefined) parts.push(child)
   let out = ''

@@ -88,39 +88,18 @@ export class LeaderLease {
     }
     // 1. Fast path: the leader renews with the Lease it last wrote.
     if (this.holdsObserved() && this.valid(now) && this.lease !== undefined) {
-      desired.acquireTime = this.observed?.acquireTime
-      desired.leaseTransitions = this.observed?.leaseTransitions ?? 0
+      this.keepTerm(desired)
       if (await this.write(desired, now) === undefined) return { leading: true }
     }
     // 2. Read it, or create it.
-    let current: V1Lease
-    try {
-      current = await this.options.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace })
-    } catch (err) {
-      const error = apiErrorOf(err)
-      if (error.code !== 404) return this.lost(error)
-      try {
-        this.lease = await this.options.api.createNamespacedLease({ namespace: this.options.namespace, body: this.body(desired) })
-      } catch (createErr) {
-        return this.lost(apiErrorOf(createErr))
-      }
-      this.observe(desired, now)
-      this.renewedAt = now.getTime()
-      return { leading: true }
-    }
+    const current = await this.readOrCreate(desired, now)
+    if ('leading' in current) return current
     // 3. A record that changed restarts our count of its duration.
-    this.lease = current
-    const raw = JSON.stringify(current.spec ?? {})
-    if (raw !== this.observedRaw) {
-      this.observed = current.spec ?? {}
-      this.observedRaw = raw
-      this.observedAt = now.getTime()
-    }
+    this.noteRecord(current, now)
     if (this.holder() !== undefined && this.valid(now) && !this.holdsObserved()) return { leading: false, holder: this.holder() }
     // 4. Renew (keeping acquireTime) or take over (a new term).
     if (this.holdsObserved()) {
-      desired.acquireTime = this.observed?.acquireTime
-      desired.leaseTransitions = this.observed?.leaseTransitions ?? 0
+      this.keepTerm(desired)
     } else {
       desired.leaseTransitions = (this.observed?.leaseTransitions ?? 0) + 1
     }
@@ -135,6 +114,41 @@ export class LeaderLease {
     const at = new V1MicroTime(now.getTime())
     await this.write({ holderIdentity: '', leaseDurationSeconds: 1, acquireTime: at, renewTime: at, leaseTransitions: this.observed?.leaseTransitions ?? 0 }, now)
     this.renewedAt = undefined
+  }
+
+  /** The Lease as the API server holds it; when there is none, the outcome of creating it (client-go: Get, then Create on NotFound). */
+  private async readOrCreate (desired: V1LeaseSpec, now: Date): Promise<V1Lease | LeaseStep> {
+    try {
+      return await this.options.api.readNamespacedLease({ name: this.options.name, namespace: this.options.namespace })
+    } catch (err) {
+      const error = apiErrorOf(err)
+      if (error.code !== 404) return this.lost(error)
+    }
+    try {
+      this.lease = await this.options.api.createNamespacedLease({ namespace: this.options.namespace, body: this.body(desired) })
+    } catch (createErr) {
+      return this.lost(apiErrorOf(createErr))
+    }
+    this.observe(desired, now)
+    this.renewedAt = now.getTime()
+    return { leading: true }
+  }
+
+  /** Keeps the Lease just read; a record unlike the last one seen restarts observedAt (client-go's observedTime). */
+  private noteRecord (current: V1Lease, now: Date): void {
+    this.lease = current
+    const raw = JSON.stringify(current.spec ?? {})
+    if (raw !== this.observedRaw) {
+      this.observed = current.spec ?? {}
+      this.observedRaw = raw
+      this.observedAt = now.getTime()
+    }
+  }
+
+  /** A renewal keeps the term: the observed acquireTime and transition count. */
+  private keepTerm (desired: V1LeaseSpec): void {
+    desired.acquireTime = this.observed?.acquireTime
+    desired.leaseTransitions = this.observed?.leaseTransitions ?? 0
   }
 
   private holdsObserved (): boolean {

@@ -172,23 +172,37 @@ export function startSecretDistributor (options: SecretDistributorOptions): Secr
     lastError = message
   }
 
+  /** The round's outcome: an error is logged once until it changes; none clears it. */
+  const settle = (error: string | undefined): void => {
+    if (error !== undefined) fail(error)
+    else lastError = undefined
+  }
+
+  /** Steps the Lease: every round while following, every renewEveryMs while leading. */
+  const stepLease = async (): Promise<void> => {
+    const started = now().getTime()
+    if (leading && steppedAt !== undefined && started - steppedAt < renewEveryMs) return
+    const step = await lease.step()
+    steppedAt = started
+    leaseError = !step.leading && step.error !== undefined ? leaseFailure(options.namespace, leaseName, step.error.code, step.error.message) : undefined
+  }
+
+  /** Not leading: forget the plan and the orphans, so a new term starts from a fresh list. */
+  const standDown = (): void => {
+    plan = undefined
+    orphans = new Map()
+    gcDueAt = 0
+    settle(leaseError)
+  }
+
   const round = async (): Promise<void> => {
     follow(options.config())
-    const started = now().getTime()
-    if (!leading || steppedAt === undefined || started - steppedAt >= renewEveryMs) {
-      const step = await lease.step()
-      steppedAt = started
-      leaseError = !step.leading && step.error !== undefined ? leaseFailure(options.namespace, leaseName, step.error.code, step.error.message) : undefined
-    }
+    await stepLease()
     const wasLeading = leading
     leading = lease.isLeader()
     if (leading !== wasLeading) log.info({ holder: lease.holder() }, leading ? 'leading: this replica writes the distributed Secret copies' : 'no longer leading secret distribution')
     if (!leading) {
-      plan = undefined
-      orphans = new Map()
-      gcDueAt = 0
-      if (leaseError !== undefined) fail(leaseError)
-      else lastError = undefined
+      standDown()
       return
     }
     const namespaces = options.namespaces()
@@ -206,9 +220,7 @@ export function startSecretDistributor (options: SecretDistributorOptions): Secr
     const wanted = new Set(plan.actions.map(keyOf))
     backoff.retain((key) => wanted.has(key))
     const more = await execute(plan.actions)
-    const error = leaseError ?? listError
-    if (error !== undefined) fail(error)
-    else lastError = undefined
+    settle(leaseError ?? listError)
     if (more) kick(bucket.wait())
   }
 

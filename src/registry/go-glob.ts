@@ -195,7 +195,7 @@ function parseChunk (pattern: string, p: Uint8Array, start: number, end: number)
 function matchChunks (chunks: readonly Chunk[], b: Uint8Array, n: number): boolean {
   let pos = 0
   const last = chunks.length - 1
-  next: for (let ci = 0; ci <= last; ci++) {
+  for (let ci = 0; ci <= last; ci++) {
     const { star, items } = chunks[ci]!
     if (star && items.length === 0) {
       // Trailing star: the rest of the name, unless it has a separator.
@@ -208,20 +208,24 @@ function matchChunks (chunks: readonly Chunk[], b: Uint8Array, n: number): boole
       pos = t
       continue
     }
-    if (star) {
-      // Skip i+1 bytes, never past a separator.
-      for (let i = pos; i < n && b[i] !== SLASH; i++) {
-        t = matchChunk(items, b, i + 1, n)
-        if (t >= 0) {
-          if (ci === last && t < n) continue
-          pos = t
-          continue next
-        }
-      }
-    }
-    return false
+    t = star ? matchAfterSkip(items, b, pos, n, ci === last) : -1
+    if (t < 0) return false
+    pos = t
   }
   return pos === n
+}
+
+/**
+ * The star's retry in Go's Match (the `continue Pattern` loop): skip i+1
+ * bytes, never past a separator, until the chunk matches (and, for the last
+ * chunk, exhausts the name). Returns the position after it, or -1.
+ */
+function matchAfterSkip (items: readonly Item[], b: Uint8Array, pos: number, n: number, isLast: boolean): number {
+  for (let i = pos; i < n && b[i] !== SLASH; i++) {
+    const t = matchChunk(items, b, i + 1, n)
+    if (t >= 0 && !(isLast && t < n)) return t
+  }
+  return -1
 }
 
 /** Matches the chunk at b[pos..n); returns the position after it, or -1. */
@@ -262,6 +266,7 @@ function matchChunk (items: readonly Item[], b: Uint8Array, pos: number, n: numb
  * Go's utf8.DecodeRune on b[i..n): returns (rune << 3) | size, with
  * (RuneError, 1) for an invalid or truncated sequence.
  */
+// eslint-disable-next-line complexity -- a port of DecodeRune in Go's src/unicode/utf8/utf8.go (its acceptRanges spelled out), kept whole to compare with it
 function decodeRune (b: Uint8Array, i: number, n: number): number {
   const b0 = b[i]!
   if (b0 < 0x80) return (b0 << 3) | 1

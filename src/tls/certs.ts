@@ -69,7 +69,7 @@ export class CertificateOptionsError extends PullguardError {
 
 export const CA_COMMON_NAME = 'pullguard-ca'
 export const DEFAULT_VALIDITY_DAYS = 365
-export const DEFAULT_CA_VALIDITY_DAYS = 3650
+const DEFAULT_CA_VALIDITY_DAYS = 3650
 /** notBefore is set this far in the past, so a peer whose clock is a little
  * behind ours does not see a certificate that is "not yet valid". */
 export const BACKDATE_MS = 60 * 60 * 1000

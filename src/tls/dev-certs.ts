@@ -10,14 +10,14 @@ import { join } from 'node:path'
 import { generateCertificates } from './certs.js'
 import type { CertificateBundle } from './certs.js'
 
-export const CA_CERT_FILE = 'ca.crt'
-export const CA_KEY_FILE = 'ca.key'
-export const CERT_FILE = 'tls.crt'
-export const KEY_FILE = 'tls.key'
+const CA_CERT_FILE = 'ca.crt'
+const CA_KEY_FILE = 'ca.key'
+const CERT_FILE = 'tls.crt'
+const KEY_FILE = 'tls.key'
 
 /** Service and namespace the development certificate is issued for. */
-export const DEV_SERVICE = 'pullguard'
-export const DEV_NAMESPACE = 'default'
+const DEV_SERVICE = 'pullguard'
+const DEV_NAMESPACE = 'default'
 
 const KEY_MODE = 0o600
 const CERT_MODE = 0o644

@@ -27,7 +27,7 @@ const T = asn1.Type
 
 // X.680 41.4 (Table 10): the PrintableString character set.
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/
-const IA5 = /^[\x00-\x7f]*$/
+const IA5 = /^\p{ASCII}*$/u
 const UTC_TIME = /^\d{12}Z$/
 const GENERALIZED_TIME = /^\d{14}Z$/
 const MAX_SERIAL_OCTETS = 20
@@ -79,7 +79,7 @@ function serialProblems (node: forge.asn1.Asn1 | undefined): string[] {
   const first = bytes.charCodeAt(0)
   if (first >= 0x80) return ['the serial number is negative']
   if (bytes.length > 1 && first === 0 && bytes.charCodeAt(1) < 0x80) return ['the serial number is not minimally encoded']
-  if (/^\x00*$/.test(bytes)) return ['the serial number is zero']
+  if ([...bytes].every((octet) => octet === '\0')) return ['the serial number is zero']
   const octets = first === 0 ? bytes.length - 1 : bytes.length
   if (octets > MAX_SERIAL_OCTETS) return ['the serial number is longer than 20 octets']
   return []

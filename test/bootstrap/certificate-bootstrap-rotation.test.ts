@@ -193,10 +193,11 @@ t.test('CA rotation with two replicas: no handshake fails', async (t) => {
 
   // The API server's view: every new connection trusts the caBundle as it is at that moment.
   const stats = { ok: 0, failed: 0, errors: [] as string[], issuers: new Set<string>() }
-  let done = false
+  // Aborted once the rotation is over: the client loop runs concurrently with the steps below.
+  const clientsDone = new AbortController()
   const clients = (async () => {
     const deadline = Date.now() + 45_000
-    for (let i = 0; i < 100_000 && !done && Date.now() < deadline; i++) {
+    for (let i = 0; i < 100_000 && !clientsDone.signal.aborted && Date.now() < deadline; i++) {
       try {
         const peer = await handshake(ports[i % 2] ?? 0, caBundleNow(double))
         stats.ok++
@@ -238,7 +239,7 @@ t.test('CA rotation with two replicas: no handshake fails', async (t) => {
   await waitFor(() => phaseOf(double) === 'stable', 10_000, 'phase stable')
   await settled()
   await more(30, 'after the rotation')
-  done = true
+  clientsDone.abort()
   await clients
 
   t.equal(stats.failed, 0, `no failed handshake (${stats.ok} good; ${stats.errors.join(' | ')})`)

@@ -4,7 +4,7 @@
  */
 export const FAKE_PASSWORD = 'hunter2-DO-NOT-LEAK'
 
-export function dockerConfigJson (registries: string[]): string {
+function dockerConfigJson (registries: string[]): string {
   const auths: Record<string, unknown> = {}
   for (const r of registries) {
     auths[r] = { username: 'robot', password: FAKE_PASSWORD, auth: Buffer.from(`robot:${FAKE_PASSWORD}`).toString('base64') }

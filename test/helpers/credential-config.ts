@@ -6,10 +6,10 @@
  */
 
 /** 36 characters after `ghp_`, as GitHub writes them. */
-export const GITHUB_TOKEN = 'ghp_Q7xR2mK9vL4pW8nT3sY6zB1cD5fG0hJ2kA9e'
-export const ROBOT_PASSWORD = 's3cretT0kenXq81'
+const GITHUB_TOKEN = 'ghp_Q7xR2mK9vL4pW8nT3sY6zB1cD5fG0hJ2kA9e'
+const ROBOT_PASSWORD = 's3cretT0kenXq81'
 /** A pre-2021 GitHub token: 40 lowercase hex characters. */
-export const HEX_TOKEN = '3f9a1c0b7e2d4f6a8b0c1d2e3f4a5b6c7d8e9f0a'
+const HEX_TOKEN = '3f9a1c0b7e2d4f6a8b0c1d2e3f4a5b6c7d8e9f0a'
 
 /** Any piece of a secret that a message must not contain. */
 export const SECRET_PARTS = /Q7xR2mK9|kA9e|s3cretT0ken|Xq81|3f9a1c0b|7d8e9f0a/

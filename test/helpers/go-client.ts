@@ -27,7 +27,7 @@ import { FIXTURES } from './fixtures.js'
 
 const execFileAsync = promisify(execFile)
 
-export const GO_SOURCE = fileURLToPath(new URL('../go/webhook-client/', import.meta.url))
+const GO_SOURCE = fileURLToPath(new URL('../go/webhook-client/', import.meta.url))
 const INSTALL_HINT = 'install Debian\'s golang-go, or set GO=/path/to/go'
 // A cold build of net/http and crypto/tls takes ~10 s on two cores; several
 // test processes may be compiling other things meanwhile.
@@ -210,7 +210,7 @@ let built = false
  * The built client, or why there is none: `{ skip }` when Go is missing.
  * Rejects when Go is missing under CI=true, or when the build fails.
  */
-export async function goClient (): Promise<GoClient | { skip: string }> {
+async function goClient (): Promise<GoClient | { skip: string }> {
   building ??= (async () => {
     const found = goAvailability()
     if ('skip' in found) return found

@@ -17,7 +17,7 @@ import { strings } from '@bufbuild/cel/ext'
 import type { KObject } from './k8s.js'
 
 /** JSON to CEL input: objects become maps, integers stay numbers (doubles). */
-export function toCel (value: unknown): CelInput {
+function toCel (value: unknown): CelInput {
   if (Array.isArray(value)) return value.map(toCel)
   if (value !== null && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]))
   return value as CelInput

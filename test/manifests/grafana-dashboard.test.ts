@@ -29,6 +29,10 @@ const COMPONENT = join(MANIFESTS, 'components', 'grafana-dashboard')
 const FILE = 'pullguard.json'
 const NS = 'pullguard'
 const CONFIGMAP = 'pullguard-grafana-dashboard'
+// Grafana's own variable syntax (https://grafana.com/docs/grafana/latest/dashboards/variables/variable-syntax/):
+// the literal text `${datasource}` in the JSON, which Grafana fills in, not a JavaScript template.
+// eslint-disable-next-line no-template-curly-in-string -- the literal Grafana variable is what is asserted
+const CHOSEN_DATASOURCE = { type: 'prometheus', uid: '${datasource}' }
 
 /**
  * What Grafana puts in place of its variables before a query reaches
@@ -100,7 +104,7 @@ t.test('a dashboard the Grafana sidecar can load as it is', async (t) => {
   t.same({ type: ds?.type, query: ds?.query }, { type: 'datasource', query: 'prometheus' }, 'a datasource variable over Prometheus data sources')
   t.same(variables.map((v) => v.name), ['datasource', 'namespace', 'pod'], 'variables: datasource, namespace, pod')
   for (const v of variables.filter((x) => x.type === 'query')) {
-    t.same(v.datasource, { type: 'prometheus', uid: '${datasource}' }, `variable ${v.name} queries the chosen data source`)
+    t.same(v.datasource, CHOSEN_DATASOURCE, `variable ${v.name} queries the chosen data source`)
   }
 
   const panels = panelsOf(dashboard)
@@ -120,7 +124,7 @@ t.test('a dashboard the Grafana sidecar can load as it is', async (t) => {
     if (p.type === 'row') continue
     t.ok(typeof p.title === 'string' && p.title !== '', `${where}: a title`)
     t.ok(typeof p.description === 'string' && p.description.length > 20, `${where}: a description`)
-    t.same(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${where}: the chosen data source`)
+    t.same(p.datasource, CHOSEN_DATASOURCE, `${where}: the chosen data source`)
     const targets = (p.targets ?? []) as KObject[]
     t.ok(targets.length > 0, `${where}: queries`)
     for (const q of targets) {

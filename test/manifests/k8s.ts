@@ -225,11 +225,11 @@ function asTheApiServerDecodes (obj: KObject): KObject {
 export async function validateObject (obj: KObject): Promise<string[]> {
   const where = describe(obj)
   if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return [`${where}: no apiVersion/kind`]
-  const cls = await modelClass(obj.apiVersion, obj.kind)
-  if (cls === undefined) return [`${where}: unknown kind ${obj.apiVersion}/${obj.kind} (no offline schema for it)`]
+  const Model = await modelClass(obj.apiVersion, obj.kind)
+  if (Model === undefined) return [`${where}: unknown kind ${obj.apiVersion}/${obj.kind} (no offline schema for it)`]
   const problems: string[] = []
   try {
-    new cls(asTheApiServerDecodes(obj)).validate()
+    new Model(asTheApiServerDecodes(obj)).validate()
   } catch (err) {
     problems.push(`${where}: ${(err as Error).message}`)
   }

@@ -19,6 +19,7 @@ import { RE2JS } from '@bufbuild/re2'
 import { joinPatterns, privateImagePatterns } from '../../src/registry/private-image-patterns.js'
 import { globKeyArb, imageArb, keyArb } from '../helpers/image-arbitraries.js'
 
+/* eslint-disable @stylistic/no-tabs -- Go source, gofmt indents with tabs */
 const PROGRAM = `package main
 
 import (
@@ -54,6 +55,7 @@ func main() {
 	json.NewEncoder(os.Stdout).Encode(out)
 }
 `
+/* eslint-enable @stylistic/no-tabs */
 
 function findGo (): string | undefined {
   const candidates = process.env.GO !== undefined && process.env.GO !== ''
