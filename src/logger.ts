@@ -14,7 +14,7 @@
  */
 import { pino, type Logger, type DestinationStream, type Level, type LoggerOptions } from 'pino'
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { errorBody, isPullguardError, PullguardError } from '../errors.js'
 
-export function toPullguardError (err: FastifyError | Error): PullguardError {
+function toPullguardError (err: FastifyError | Error): PullguardError {
   if (isPullguardError(err)) return err
   const code = (err as FastifyError).code
   const status = (err as FastifyError).statusCode

@@ -8,8 +8,8 @@ import { PullguardError } from '../errors.js'
 import { readManifests, type ManifestObject } from '../preview/documents.js'
 import { guardBody } from './body-guard.js'
 
-export const JSON_TYPES = ['application/json'] as const
-export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const
+const JSON_TYPES = ['application/json'] as const
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'] as const
 
 export function parseJsonBody (text: string): unknown {
   let value: unknown
