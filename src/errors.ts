@@ -71,7 +71,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   PG_SECRET_COPY_FAILED: 500, // kube/secret-copies.ts CopyApiError
   PG_DISTRIBUTION_ROUND_FAILED: 500, // kube/secret-distributor.ts RoundError
   PG_PRIVATE_IMAGES_WRITE_FAILED: 500, // kube/private-images-writer.ts WriterError
-  // Never an HTTP answer: start-up and the certificate bootstrap (bootstrap/api-error.ts).
+  // Never an HTTP answer: start-up and the certificate bootstrap (bootstrap/bootstrap-error.ts).
   PG_BOOTSTRAP_FAILED: 500,
   // Never an HTTP answer: a bad certificate option (tls/certs.ts), exit code 2 in the certs CLI.
   PG_CERTIFICATE_OPTIONS: 500,

@@ -16,7 +16,7 @@
  */
 import type { AdmissionregistrationV1Api, V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { apiErrorOf } from './api-error.js'
+import { apiErrorOf } from '../kube/api-error.js'
 import { caBundle } from '../tls/certs.js'
 
 export type CaBundleOutcome =

@@ -9,7 +9,7 @@
  * The layout of the Secret is in secret-layout.ts.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node'
-import { apiErrorOf } from './api-error.js'
+import { apiErrorOf } from '../kube/api-error.js'
 import {
   PHASE_ANNOTATION, SECRET_KEYS, SECRET_TYPE, SINCE_ANNOTATION, secretAnnotations, secretTexts,
   type RawSecret, type SecretContent,

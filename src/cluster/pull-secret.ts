@@ -18,7 +18,8 @@ interface SecretLike {
   data?: Record<string, string> | null
 }
 
-function isPullSecretType (type: unknown): type is PullSecretType {
+/** The two Secret types the kubelet reads pull credentials from (kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg). */
+export function isPullSecretType (type: unknown): type is PullSecretType {
   return type === DOCKER_CONFIG_JSON || type === DOCKER_CFG
 }
 

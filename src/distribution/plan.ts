@@ -19,7 +19,8 @@
  *   excluded) is deleted;
  * - nothing is decided on what the watches have not listed yet.
  */
-import { DOCKER_CFG, DOCKER_CONFIG_JSON, type NamespaceInfo } from '../cluster/types.js'
+import { isPullSecretType } from '../cluster/pull-secret.js'
+import type { NamespaceInfo } from '../cluster/types.js'
 import { refText, type Distribution, type DistributedSecret, type SecretRef } from '../config/distribution.js'
 import type { Labels } from '../config/label-selector.js'
 import type { ObservedSecret } from './copy.js'
@@ -66,10 +67,6 @@ function stateOf (target: Observation, source: Observation, from: SecretRef): Co
   if (!isPullSecretType(source.type)) return 'source-invalid'
   if (target === 'absent') return 'pending'
   return isCurrent(target, source, from) ? 'current' : 'outdated'
-}
-
-export function isPullSecretType (type: string): boolean {
-  return type === DOCKER_CONFIG_JSON || type === DOCKER_CFG
 }
 
 /** The copy holds what the source holds and says so. */

@@ -25,7 +25,7 @@
  * fraction digits, which is what client-node's V1MicroTime writes.
  */
 import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node'
-import { apiErrorOf, type ApiErrorInfo } from '../bootstrap/api-error.js'
+import { apiErrorOf, type ApiErrorInfo } from './api-error.js'
 
 export interface LeaderLeaseOptions {
   readonly api: CoordinationV1Api

@@ -38,7 +38,7 @@ import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1ConfigMap } from 
 import type { Logger } from 'pino'
 import { PullguardError } from '../errors.js'
 import type { PatternLimits, PatternPrecision } from '../registry/private-image-patterns.js'
-import { apiErrorOf, type ApiErrorInfo } from '../bootstrap/api-error.js'
+import { apiErrorOf, type ApiErrorInfo } from './api-error.js'
 import { LeaderLease } from './leader-lease.js'
 import {
   configMapHolds, PRIVATE_IMAGES_NAME, privateImagesConfigMap, privateImagesParams, type Content, type PrivateImagesInputs,

@@ -1,10 +1,9 @@
 /**
- * What the bootstrap may say about a failed API call (src/bootstrap/api-error.ts):
+ * What pullguard may say about a failed API call (src/kube/api-error.ts):
  * the Status the API server sent, never the body client-node puts in its message.
  */
 import t from 'tap'
-import { BootstrapError, apiErrorOf, safeMessage } from '../../src/bootstrap/api-error.js'
-import { isPullguardError } from '../../src/errors.js'
+import { apiErrorOf } from '../../src/kube/api-error.js'
 
 const KEY_LIKE = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'
 
@@ -27,11 +26,3 @@ for (const [name, err, want] of cases) {
     t.notMatch(info.message, KEY_LIKE, 'no key material')
   })
 }
-
-t.test('BootstrapError has a stable code in the catalogue and keeps its message', async (t) => {
-  const err = new BootstrapError('certificate bootstrap failed: x')
-  t.ok(isPullguardError(err))
-  t.match(err, { name: 'BootstrapError', code: 'PG_BOOTSTRAP_FAILED', message: 'certificate bootstrap failed: x' })
-  t.equal(safeMessage(err), 'certificate bootstrap failed: x')
-  t.equal(safeMessage({ code: 404, body: { kind: 'Status', message: 'not found' } }), 'not found')
-})

@@ -1,14 +1,15 @@
 /**
- * What the certificate bootstrap may say about a failed API call.
+ * What pullguard may say about a failed Kubernetes API call made through
+ * client-node (the certificate bootstrap, the Lease, the ConfigMap writer,
+ * the secret distributor).
  *
  * client-node's ApiException puts the whole response body into its message
  * (gen/apis/exception.js: "HTTP-Code ... Body: ..."), and a response about
- * the bootstrap Secret could one day carry its data. So the message is never
+ * a Secret (the bootstrap's, a pull Secret being copied) could carry its data. So the message is never
  * used: only the status code and, when the body is a Kubernetes Status, its
  * reason and message (which the API server words without object data, e.g.
  * `secrets "pullguard-tls" is forbidden: User ... cannot get ...`).
  */
-import { PullguardError } from '../errors.js'
 import { truncate } from '../text/truncate.js'
 
 export interface ApiErrorInfo {
@@ -57,19 +58,4 @@ function statusOf (body: unknown): { reason?: string, message?: string } | undef
 function clean (text: string): string {
   const line = text.replace(BASE64_RUN, '[…]').replace(/\s+/g, ' ').trim()
   return truncate(line, MAX_MESSAGE)
-}
-
-/** An error whose message was built from safe parts only (fixed text, apiErrorOf). */
-export class BootstrapError extends PullguardError {
-  override name = 'BootstrapError'
-
-  constructor (message: string) {
-    super('PG_BOOTSTRAP_FAILED', message)
-  }
-}
-
-/** A message for any error that is safe to log, return and keep in status(). */
-export function safeMessage (err: unknown): string {
-  if (err instanceof BootstrapError) return err.message
-  return apiErrorOf(err).message
 }
