@@ -7,10 +7,11 @@
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs'
-import { delimiter, join, posix } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { firstExecutable, onPath } from './helpers/executable.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const dockerfileText = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
@@ -319,14 +320,7 @@ t.test('.dockerignore', async (t) => {
 })
 
 t.test('hadolint', async (t) => {
-  const hadolint = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'hadolint')).find((p) => {
-    try {
-      accessSync(p, constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
+  const hadolint = firstExecutable(onPath('hadolint'))
   if (hadolint === undefined) {
     t.pass('hadolint not run', { skip: 'hadolint is not installed (Debian does not package it); the checks above cover its main rules' })
     return

@@ -2,13 +2,13 @@ import t from 'tap'
 import { fastify } from 'fastify'
 import { register as globalRegistry } from 'prom-client'
 import {
-  createMetrics, operationLabel, CERTIFICATES, DECISIONS, DURATION_BUCKETS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER,
-  POLICY_FIELDS, RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, WEBHOOKS, type InformerStatus, type Metrics,
+  createMetrics, operationLabel, DURATION_BUCKETS, ENDPOINTS, OTHER, RELOAD_RESULTS, WEBHOOKS, type InformerStatus, type Metrics,
 } from '../src/metrics.js'
 import { metricsRoute } from '../src/routes/metrics.js'
 import { fixture, fixtureText, testConfig } from './helpers/fixtures.js'
 import { parseExposition, sampleValue, type Exposition } from './helpers/prometheus.js'
 import { startServer } from './helpers/server.js'
+import { LABEL_VALUES } from './manifests/promql.js'
 
 const scrape = async (metrics: Metrics): Promise<Exposition> => parseExposition(await metrics.registry.metrics())
 
@@ -128,18 +128,7 @@ t.test('hostile label values never reach the exposition', async (t) => {
   }
   m.setInformerSource(() => HOSTILE.map((resource) => ({ resource, synced: true, lastUpdated: 0 }) as unknown as InformerStatus))
 
-  const allowed: Record<string, readonly string[]> = {
-    endpoint: [...ENDPOINTS, OTHER],
-    webhook: [...WEBHOOKS, OTHER],
-    operation: [...OPERATIONS, OTHER],
-    decision: [...DECISIONS, OTHER],
-    source: [...SECRET_SOURCES, OTHER],
-    field: [...POLICY_FIELDS, OTHER],
-    reason: [...WARNING_REASONS, OTHER],
-    result: [...RELOAD_RESULTS, OTHER],
-    resource: INFORMER_RESOURCES,
-    certificate: CERTIFICATES,
-  }
+  const allowed = LABEL_VALUES
   const exp = await scrape(m)
   let checked = 0
   for (const s of exp.samples.filter((s) => s.name.startsWith('pullguard_'))) {

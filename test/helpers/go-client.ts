@@ -16,14 +16,14 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { accessSync, constants } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
-import { delimiter, join, resolve as resolvePath } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import tap, { type Test } from 'tap'
 import { FIXTURES } from './fixtures.js'
+import { firstExecutable, onPath } from './executable.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -48,25 +48,13 @@ export type GoAvailability =
  */
 export function goAvailability (env: NodeJS.ProcessEnv = process.env, wellKnown: readonly string[] = ['/usr/bin/go']): GoAvailability {
   const explicit = env.GO !== undefined && env.GO !== ''
-  const candidates = explicit
-    ? [env.GO ?? '']
-    : [...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'go')), ...wellKnown]
-  const go = candidates.find(executable)
+  const go = firstExecutable(explicit ? [env.GO] : [...onPath('go', env), ...wellKnown])
   if (go !== undefined) return { go }
   const what = explicit ? `GO=${env.GO ?? ''} is not an executable` : 'go not found'
   if (env.CI === 'true' || env.CI === '1') {
     return { fail: `Go conformance tests cannot run: ${what} (CI=true, so this is a failure; ${INSTALL_HINT})` }
   }
   return { skip: `Go conformance tests skipped: ${what} (${INSTALL_HINT})` }
-}
-
-function executable (file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
 }
 
 // --- running ----------------------------------------------------------------

@@ -13,12 +13,12 @@
  * An object whose apiVersion/kind neither package knows is an error.
  */
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { delimiter, join, relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import * as clientNode from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
+import { firstExecutable, onPath } from '../helpers/executable.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -32,17 +32,7 @@ export const KUBECTL_MISSING = 'kubectl not found: the manifest tests render wit
 
 /** The kubectl to use: $KUBECTL, /usr/bin/kubectl, or kubectl on PATH. */
 export function findKubectl (env: NodeJS.ProcessEnv = process.env, wellKnown: readonly string[] = ['/usr/bin/kubectl']): string | undefined {
-  const candidates = [env.KUBECTL, ...wellKnown, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'kubectl'))]
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === '') continue
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
+  return firstExecutable([env.KUBECTL, ...wellKnown, ...onPath('kubectl', env)])
 }
 
 /**

@@ -5,29 +5,18 @@
  * against the real registry (src/metrics.ts): which metrics exist, which
  * labels they have, and which values those labels can take.
  */
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
 import {
   CERTIFICATES, DECISIONS, ENDPOINTS, INFORMER_RESOURCES, OPERATIONS, OTHER, POLICY_FIELDS,
   RELOAD_RESULTS, SECRET_SOURCES, WARNING_REASONS, WEBHOOKS, createMetrics,
 } from '../../src/metrics.js'
 import { parseExposition, type Exposition } from '../helpers/prometheus.js'
+import { firstExecutable, onPath } from '../helpers/executable.js'
 
 export const PROMTOOL_MISSING = 'promtool not found: the PromQL is neither parsed nor unit-tested. ' +
   'Install it (Debian/Ubuntu: apt-get install prometheus) or set PROMTOOL=/path/to/promtool.'
 
 export function findPromtool (env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.PROMTOOL, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'promtool'))]
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === '') continue
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
+  return firstExecutable([env.PROMTOOL, ...onPath('promtool', env)])
 }
 
 export interface Matcher { label: string, op: string, value: string }

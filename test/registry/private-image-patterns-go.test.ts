@@ -8,16 +8,16 @@
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { RE2JS } from '@bufbuild/re2'
 import { joinPatterns, privateImagePatterns } from '../../src/registry/private-image-patterns.js'
 import { globKeyArb, imageArb, keyArb } from '../helpers/image-arbitraries.js'
+import { goAvailability } from '../helpers/go-client.js'
 
 /* eslint-disable @stylistic/no-tabs -- Go source, gofmt indents with tabs */
 const PROGRAM = `package main
@@ -57,14 +57,9 @@ func main() {
 `
 /* eslint-enable @stylistic/no-tabs */
 
-function findGo (): string | undefined {
-  const candidates = process.env.GO !== undefined && process.env.GO !== ''
-    ? [process.env.GO]
-    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'go')), '/usr/bin/go']
-  return candidates.find((c) => { try { accessSync(c, constants.X_OK); return true } catch { return false } })
-}
-
-const go = findGo()
+// The same Go as the conformance tests: $GO alone if set, else PATH, else /usr/bin/go.
+const availability = goAvailability()
+const go = 'go' in availability ? availability.go : undefined
 if (go === undefined) {
   if (process.env.CI === 'true' || process.env.CI === '1') t.fail('go not found (CI=true): the patterns cannot be checked against Go\'s regexp')
   else t.test('Go\'s regexp', { skip: 'go not found: the patterns are not checked against Go\'s regexp (install golang-go, or set GO=/path/to/go)' }, () => {})
