@@ -1,7 +1,16 @@
 import t from 'tap'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
+import { mutate } from '../src/admission/policy.js'
+import { decodeReview } from '../src/admission/review.js'
+import { reviewLine } from '../src/admission/review-line.js'
+import type { AdmissionInput } from '../src/admission/request.js'
 import { createLogger, createReviewLog, REDACT_CENSOR, REVIEW_LOG_LEVELS } from '../src/logger.js'
+import { fixture, testConfig } from './helpers/fixtures.js'
 import { LogCapture } from './helpers/server.js'
+
+function patchedInput (): AdmissionInput {
+  return decodeReview(fixture('review-create.json')).input
+}
 
 // Credential-shaped values, each distinct so a leak names its path.
 const DOCKERCONFIGJSON = 'eyJhdXRocyI6eyJnaGNyLmlvIjp7ImF1dGgiOiJjbTlpYjNRNmNHRnpjdz09In19fQ=='
@@ -56,7 +65,7 @@ t.test('every line but the review line keeps redaction: the review child does no
   const logger = createLogger({ level: 'info', destination: capture })
   const review = createReviewLog(logger, 'info')
   t.type(review, 'function')
-  review!({ uid: 'u-1', decision: 'patched' }, 'admission review')
+  review!({ uid: 'u-1', decision: 'patched' })
   logger.info(CASES[0]![1], 'after the review child was made')
   const [line, other] = capture.records()
   t.match(line, { uid: 'u-1', decision: 'patched', msg: 'admission review', service: 'pullguard', level: 30 })
@@ -79,7 +88,7 @@ t.test('the review line is written at the level the operator chose', async (t) =
   for (const [loggerLevel, reviewLevel, written] of table) {
     const capture = new LogCapture()
     const review = createReviewLog(createLogger({ level: loggerLevel, destination: capture }), reviewLevel)
-    review?.({ uid: 'u' }, 'admission review')
+    review?.({ uid: 'u' })
     const name = `logger ${loggerLevel}, review line ${reviewLevel}`
     if (written === undefined) {
       t.equal(review, undefined, `${name}: no writer, so the route builds no line`)
@@ -89,4 +98,65 @@ t.test('the review line is written at the level the operator chose', async (t) =
     }
   }
   t.equal(createReviewLog(undefined), undefined, 'no logger, no line')
+})
+
+// The per-review line is put together from pino's pieces (logger.ts
+// createReviewLog); it must be the very line pino's own child would write,
+// for the logger main.ts builds and for the other shapes a pino logger takes.
+const MESSAGE = 'admission review'
+const FIELD_SETS: Array<[string, object]> = [
+  ['a real review line', reviewLine('mutate', patchedInput(), mutate(patchedInput(), testConfig()), 1.25)],
+  ['undefined fields are left out', { uid: 'u', namespace: undefined, pod: 'p', skipped: undefined, durationMs: 0 }],
+  ['escapes', { uid: 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f', pod: 'é ü 漢 😀', warnings: ['a "b"', 'c\\d'] }],
+  ['numbers and booleans', { dryRun: true, durationMs: 0.000_123, count: -1, none: null }],
+  ['an empty list and a nested object', { secretsAdded: [], nested: { a: [1, 'x'] } }],
+]
+// [name, logger on a destination, whether createReviewLog puts the line together itself]
+const LOGGERS: Array<[string, (destination: LogCapture) => Logger, boolean]> = [
+  ['createLogger (main.ts)', (d) => createLogger({ level: 'info', destination: d }), true],
+  ['a child with bindings', (d) => createLogger({ level: 'info', destination: d }).child({ component: 'review' }), true],
+  ['plain pino (pid, hostname)', (d) => pino({ level: 'info' }, d), true],
+  ['level written as a label', (d) => pino({ level: 'info', formatters: { level: (label) => ({ level: label }) } }, d), true],
+  ['another message key', (d) => pino({ level: 'info', messageKey: 'message' }, d), true],
+  ['ISO time', (d) => pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, d), true],
+  ['no time', (d) => pino({ level: 'info', timestamp: false }, d), true],
+  // pino's own path (assemblable() is false): still pino's line, with what these add.
+  ['a mixin', (d) => pino({ level: 'info', mixin: () => ({ mixed: 'in' }) }, d), false],
+  ['a log formatter', (d) => pino({ level: 'info', formatters: { log: (o) => ({ ...o, formatted: true }) } }, d), false],
+  ['a nested key', (d) => pino({ level: 'info', nestedKey: 'payload' }, d), false],
+  ['a stream-write hook', (d) => pino({ level: 'info', hooks: { streamWrite: (s) => s.replace('"level"', '"lvl"') } }, d), false],
+  ['a log-method hook', (d) => pino({ level: 'info', hooks: { logMethod (args, method) { method.apply(this, [{ ...(args[0] as object), hooked: 1 }, args[1]]) } } }, d), false],
+  ['pino.multistream', (d) => pino({ level: 'info' }, pino.multistream([{ stream: d }])), false],
+]
+
+/** The same instant in both lines: pino's epoch, ISO and absent time. */
+function sameTime (line: string): string {
+  return line.replace(/"time":(\d+|"[^"]*")/, '"time":0')
+}
+
+t.test('the review line is byte for byte what pino\'s own child writes', async (t) => {
+  for (const [loggerName, make] of LOGGERS) {
+    for (const [fieldsName, fields] of FIELD_SETS) {
+      const ours = new LogCapture()
+      const pinos = new LogCapture()
+      createReviewLog(make(ours), 'info')!(fields)
+      const reference = make(pinos)
+      reference.child({}, { redact: [] }).info(fields, MESSAGE)
+      t.equal(ours.lines.length, 1, `${loggerName}, ${fieldsName}: one line`)
+      t.equal(sameTime(ours.lines[0] ?? ''), sameTime(pinos.lines[0] ?? ''), `${loggerName}, ${fieldsName}`)
+    }
+  }
+})
+
+// The one place the two paths differ, which shows which one ran: pino
+// writes a short string's lone surrogate raw (its asString), and UTF-8
+// encoding turns it into U+FFFD; JSON.stringify escapes it, so the line
+// stays valid JSON and keeps the value.
+t.test('each logger takes the path expected of it; a lone surrogate survives the put-together line', async (t) => {
+  for (const [loggerName, make, assembled] of LOGGERS) {
+    const capture = new LogCapture()
+    createReviewLog(make(capture), 'info')!({ pod: 'x\ud800y' })
+    t.equal(capture.lines[0]!.includes('x\\ud800y'), assembled, `${loggerName}: ${assembled ? 'put together' : 'pino\'s own path'}`)
+    if (assembled) t.equal(JSON.parse(capture.lines[0]!).pod, 'x\ud800y', `${loggerName}: parsed back to the same value`)
+  }
 })

@@ -29,7 +29,6 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   route(app, 'validate', validate, options)
 }
 
-const MESSAGE = 'admission review'
 /** What fastify sets for an object it serialises itself, so the headers do not change. */
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
 
@@ -55,12 +54,12 @@ function route (app: FastifyInstance, endpoint: Webhook, decide: Decide, options
     const input = review.input
     const response = encodeReviewResponse(review, outcome)
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
-    // uid in the line itself: a child logger per request costs more than the decision.
-    reviewLog?.(reviewLine(endpoint, input, outcome, seconds * 1000), MESSAGE)
-    recordOutcome(metrics, endpoint, input, outcome, seconds)
     // Already JSON text: with its content type set, fastify sends the string
     // as it is instead of running its serializer over the object again.
     reply.type(JSON_CONTENT_TYPE).send(response)
+    // uid in the line itself: a child logger per request costs more than the decision.
+    reviewLog?.(reviewLine(endpoint, input, outcome, seconds * 1000))
+    recordOutcome(metrics, endpoint, input, outcome, seconds)
   })
 }
 
