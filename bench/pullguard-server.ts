@@ -2,11 +2,11 @@
  * pullguard as deployed: buildApp() from dist/, over HTTPS, with a generated
  * config of BENCH_ENTRIES registry entries (see bench/config.ts).
  *
- * Logger (BENCH_LOG_LEVEL, default 'warn'): the real pino logger from
- * src/logger.ts (redaction compiled) writing
- * to /dev/null, so the per-review info line is built but never serialised.
- * Prometheus metrics are recorded as in production.
- * 'off' runs without a logger; 'info' adds the line production writes.
+ * Logger (BENCH_LOG_LEVEL; run.ts passes 'info', as deployed): the real pino
+ * logger from src/logger.ts (redaction compiled), writing synchronously as
+ * main.ts's does, to /dev/null instead of stdout. 'warn' builds no review
+ * line; 'off' runs without a logger. Prometheus metrics are recorded as in
+ * production.
  */
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
@@ -29,7 +29,7 @@ const { createMetrics } = await importDist<MetricsModule>('metrics.js')
 const config = loadConfig(benchConfigText(entries), { origin: `bench config (${entries} entries)` })
 if (config.registries.length !== entries) throw new Error(`config has ${config.registries.length} entries, expected ${entries}`)
 
-const logger = level === 'off' ? undefined : createLogger({ level, destination: pino.destination('/dev/null') })
+const logger = level === 'off' ? undefined : createLogger({ level, destination: pino.destination({ dest: '/dev/null', sync: true }) })
 // Metrics on, as main.ts runs it: every review updates the counters.
 const app = buildApp({ config, tls: tlsFromEnv(), logger, metrics: createMetrics() })
 await app.listen({ host: '127.0.0.1', port: 0 })

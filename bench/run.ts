@@ -163,7 +163,7 @@ async function main (): Promise<void> {
   console.log('')
   console.log('baseline rows: mean of every baseline run with that body; a pullguard row is compared with the')
   console.log('mean of the two baseline runs around it (baseline before/after, req/s).')
-  console.log(`pullguard logger: ${LOG_LEVEL === 'off' ? 'none' : `pino (src/logger.ts) at level '${LOG_LEVEL}' writing to /dev/null`}`)
+  console.log(`pullguard logger: ${LOG_LEVEL === 'off' ? 'none' : `pino (src/logger.ts) at level '${LOG_LEVEL}' writing synchronously to /dev/null, as main.ts writes to stdout`}`)
   console.log('srv µs/req = server CPU time per request (/proc, 10 ms ticks): the cost, less sensitive to other load than req/s.')
   console.log(`cpu = share of one core during the measurement (server child; autocannon in this process); ${os.cpus().length} cores, load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`)
   console.log('')

@@ -32,13 +32,22 @@ const REDACT_PATHS = [
 
 export const REDACT_CENSOR = '[redacted]'
 
+/**
+ * Without a destination: stdout, written synchronously, as Node writes its own
+ * stdout to a pipe or a file on Linux. pino's default hands each line to
+ * libuv's threadpool instead; with one line per review that cost 5 to 10 µs
+ * of server CPU per request more than writing it (issue #11, bench/README.md),
+ * and whatever it still held was lost when the process was killed (OOM, or
+ * SIGKILL after the grace period). What it trades: when the reader of stdout
+ * stalls, a write waits for it rather than buffering without bound.
+ */
 export function createLogger (options: { level?: string, destination?: DestinationStream } = {}): Logger {
   const config: LoggerOptions = {
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR },
     base: { service: 'pullguard' },
   }
-  return options.destination === undefined ? pino(config) : pino(config, options.destination)
+  return pino(config, options.destination ?? pino.destination({ dest: 1, sync: true }))
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { pino, type Logger } from 'pino'
 import { mutate } from '../src/admission/policy.js'
@@ -159,4 +160,19 @@ t.test('each logger takes the path expected of it; a lone surrogate survives the
     t.equal(capture.lines[0]!.includes('x\\ud800y'), assembled, `${loggerName}: ${assembled ? 'put together' : 'pino\'s own path'}`)
     if (assembled) t.equal(JSON.parse(capture.lines[0]!).pod, 'x\ud800y', `${loggerName}: parsed back to the same value`)
   }
+})
+
+t.test('the default destination writes each line before the call returns: a SIGKILL right after loses none', async (t) => {
+  // pino's asynchronous default would hand the first line to the threadpool
+  // and keep the rest in memory, where SIGKILL (the OOM killer, the end of
+  // the grace period) drops them.
+  const script = `import { createLogger } from ${JSON.stringify(new URL('../src/logger.ts', import.meta.url).href)}
+const log = createLogger()
+for (let i = 0; i < 1000; i++) log.info({ i }, 'line')
+process.kill(process.pid, 'SIGKILL')`
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(child.signal, 'SIGKILL', 'killed, not exited')
+  const lines = child.stdout.split('\n').filter((l) => l !== '')
+  t.equal(lines.length, 1000, 'every line written')
+  t.match(JSON.parse(lines[999] ?? '{}'), { i: 999, msg: 'line', service: 'pullguard' }, 'the last one whole')
 })
