@@ -13,6 +13,19 @@ type AppModule = typeof import('../src/app.js')
 const { BODY_LIMIT, KEEP_ALIVE_TIMEOUT_MS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } = await importDist<AppModule>('app.js')
 
 const tls = tlsFromEnv()
+
+/**
+ * BENCH_BASELINE_WORK_US (bench/ladder.ts): µs of CPU spent per request
+ * before answering, a stand-in for a webhook's own work. It shows what any
+ * added work costs in req/s on this machine, whatever the work is.
+ */
+const WORK_NS = BigInt(Math.round(Number(process.env.BENCH_BASELINE_WORK_US ?? '0') * 1000))
+
+function work (): void {
+  if (WORK_NS === 0n) return
+  const until = process.hrtime.bigint() + WORK_NS
+  while (process.hrtime.bigint() < until);
+}
 const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
   if (req.method !== 'POST' || req.url !== '/mutate') {
     res.writeHead(404).end()
@@ -37,6 +50,7 @@ const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'T
       res.writeHead(400).end()
       return
     }
+    work()
     const text = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } })
     // What fastify sends for an object: the same headers, so the same bytes on the wire.
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })

@@ -89,7 +89,8 @@ async function main (): Promise<void> {
 
   const baselineRuns: Array<{ containers: number, sample: Sample }> = []
   const pullguard: Array<{ containers: number, entries: number, sample: Sample, bracket: [Sample, Sample] }> = []
-  const baselineServer = await startServer('baseline', 'baseline-server.ts', tlsEnv)
+  const baselineServer = await startServer('baseline', 'baseline-server.ts', tlsEnv,
+    PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/baseline`])
   const runBaseline = async (k: number): Promise<Sample> => {
     const sample = await measure(baselineServer, bodyOf(k), certs.caCert, false, TIMING)
     baselineRuns.push({ containers: k, sample })
