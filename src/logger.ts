@@ -35,10 +35,10 @@ export const REDACT_CENSOR = '[redacted]'
 /**
  * Without a destination: stdout, written synchronously, as Node writes its own
  * stdout to a pipe or a file on Linux. pino's default hands each line to
- * libuv's threadpool instead; with one line per review that cost 5 to 10 µs
- * of server CPU per request more than writing it (issue #11, bench/README.md),
- * and whatever it still held was lost when the process was killed (OOM, or
- * SIGKILL after the grace period). What it trades: when the reader of stdout
+ * libuv's threadpool instead; with one line per review that cost about 10 µs
+ * of server CPU per request more at the median, in runs that swung twice as
+ * much (issue #11, bench/README.md), and whatever it still held was lost
+ * when the process was killed (OOM, or SIGKILL after the grace period). What it trades: when the reader of stdout
  * stalls, a write waits for it rather than buffering without bound.
  */
 export function createLogger (options: { level?: string, destination?: DestinationStream } = {}): Logger {
@@ -100,8 +100,9 @@ export function createReviewLog (logger: Logger | undefined, level: ReviewLogLev
   const bindings = pieces[symbols.chindingsSym] // ',"service":"pullguard"'
   const end = `,"${pieces[symbols.messageKeySym]}":${JSON.stringify(REVIEW_MESSAGE)}${pieces[symbols.endSym]}`
   return (fields) => {
-    // '{"uid":…}' → ',"uid":…': the members follow pino's bindings.
-    stream.write(start + time() + bindings + ',' + JSON.stringify(fields).slice(1, -1) + end)
+    // '{"uid":…}' → ',"uid":…': the members follow pino's bindings ('{}' adds none).
+    const members = JSON.stringify(fields).slice(1, -1)
+    stream.write(start + time() + bindings + (members === '' ? '' : ',' + members) + end)
   }
 }
 

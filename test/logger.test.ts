@@ -111,6 +111,8 @@ const FIELD_SETS: Array<[string, object]> = [
   ['escapes', { uid: 'quote " backslash \\ newline \n tab \t nul \u0000 del \u007f', pod: 'é ü 漢 😀', warnings: ['a "b"', 'c\\d'] }],
   ['numbers and booleans', { dryRun: true, durationMs: 0.000_123, count: -1, none: null }],
   ['an empty list and a nested object', { secretsAdded: [], nested: { a: [1, 'x'] } }],
+  ['no fields', {}],
+  ['only undefined fields', { uid: undefined }],
 ]
 // [name, logger on a destination, whether createReviewLog puts the line together itself]
 const LOGGERS: Array<[string, (destination: LogCapture) => Logger, boolean]> = [
