@@ -19,7 +19,13 @@ const tls = tlsFromEnv()
  * before answering, a stand-in for a webhook's own work. It shows what any
  * added work costs in req/s on this machine, whatever the work is.
  */
-const WORK_NS = BigInt(Math.round(Number(process.env.BENCH_BASELINE_WORK_US ?? '0') * 1000))
+const WORK_NS = workNanoseconds(process.env.BENCH_BASELINE_WORK_US)
+
+function workNanoseconds (raw: string | undefined): bigint {
+  const us = Number(raw ?? '0')
+  if (raw === '' || !Number.isFinite(us) || us < 0) throw new Error(`BENCH_BASELINE_WORK_US must be a non-negative number of µs, got ${JSON.stringify(raw)}`)
+  return BigInt(Math.round(us * 1000))
+}
 
 function work (): void {
   if (WORK_NS === 0n) return

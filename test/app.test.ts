@@ -3,7 +3,7 @@ import tls from 'node:tls'
 import jsonpatch from 'fast-json-patch'
 import { BODY_LIMIT, buildHealthApp, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from '../src/app.js'
 import { fixture, fixtureText, testConfig, type Json } from './helpers/fixtures.js'
-import { startServer, testCertificates } from './helpers/server.js'
+import { openMutateRequest, startServer, testCertificates } from './helpers/server.js'
 
 function decodePatch (response: Json): jsonpatch.Operation[] {
   return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'))
@@ -156,17 +156,8 @@ t.test('SIGTERM-style close finishes the request in flight', async (t) => {
   const server = await startServer(testConfig())
   const body = JSON.stringify(fixture('review-create.json'))
   const half = body.length >> 1
-  const https = await import('node:https')
   const result = new Promise<number>((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: '/mutate',
-      method: 'POST',
-      ca: testCertificates().caCert,
-      servername: 'localhost',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
+    const req = openMutateRequest(server.port, body, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
     req.on('error', reject)
     req.write(body.slice(0, half))
     // Close while the body is only half sent, then finish it.

@@ -2,6 +2,7 @@
  * The real HTTPS server on a real port, a TLS client that trusts its
  * throwaway CA, and a pino logger whose lines the test can read back.
  */
+import type { ClientRequest, IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
@@ -101,4 +102,20 @@ export async function listenWith (config: Config, tls: TlsPair, logger = createL
   const app = buildApp({ config, tls, logger })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, port: (app.server.address() as AddressInfo).port }
+}
+
+/**
+ * POST /mutate on a verified TLS connection of its own, for tests that close
+ * the server while a request is under way: the caller writes and ends `body`.
+ */
+export function openMutateRequest (port: number, body: string, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  return https.request({
+    host: '127.0.0.1',
+    port,
+    path: '/mutate',
+    method: 'POST',
+    ca: testCertificates().caCert,
+    servername: 'localhost',
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  }, onResponse)
 }

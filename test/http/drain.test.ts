@@ -5,13 +5,12 @@
  */
 import t from 'tap'
 import http from 'node:http'
-import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { buildHealthApp } from '../../src/app.js'
 import { drainOf, FIRST_REQUEST_GRACE_MS } from '../../src/http/drain.js'
 import { fixture, testConfig } from '../helpers/fixtures.js'
-import { startServer, testCertificates } from '../helpers/server.js'
+import { openMutateRequest, startServer, testCertificates } from '../helpers/server.js'
 
 /** Resolves with what happened first; the guards are far above anything expected, so they cannot flake. */
 async function first<T> (promise: Promise<T>, guardMs: number): Promise<T | 'guard'> {
@@ -55,15 +54,7 @@ t.test('close(): a spare connection is closed, a request in flight finishes', as
   const body = JSON.stringify(fixture('review-create.json'))
   let connection: string | string[] | undefined
   const inFlight = new Promise<number>((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1',
-      port: server.port,
-      path: '/mutate',
-      method: 'POST',
-      ca: testCertificates().caCert,
-      servername: 'localhost',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (res) => { connection = res.headers.connection; res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
+    const req = openMutateRequest(server.port, body, (res) => { connection = res.headers.connection; res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) })
     req.on('error', reject)
     req.write(body.slice(0, 100))
     // Both connections older than the grace: the spare is not about to send
